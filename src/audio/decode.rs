@@ -1,0 +1,256 @@
+//! Decoding audio files natively: symphonia for WAV, MP3, FLAC, Ogg Vorbis and more;
+//! ausnd for Sun AU (the original GTZAN format), which symphonia does not read.
+//!
+//! Channels are averaged while decoding, so a long or many-channel file costs one mono
+//! buffer of memory.
+
+use std::fs::File;
+use std::io::{BufReader, ErrorKind};
+use std::path::{Path, PathBuf};
+
+use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+
+use super::{AudioError, Clip};
+
+/// Why a file could not be decoded. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The file could not be opened or read.
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not in a format or codec we can decode.
+    #[error("{path}: not a supported audio file ({reason})")]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// What the decoder said.
+        reason: String,
+    },
+    /// The file claims to be audio but its data is broken.
+    #[error("{path}: corrupt audio ({reason})")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The file decoded to no samples.
+    #[error("{path}: contains no audio samples")]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The decoded samples could not become a clip.
+    #[error("{path}: {source}")]
+    Audio {
+        /// The file.
+        path: PathBuf,
+        /// The problem.
+        source: AudioError,
+    },
+}
+
+/// A decoded file, already averaged to mono, at its own sample rate.
+#[derive(Debug, Clone)]
+pub struct DecodedAudio {
+    /// Mono samples.
+    pub mono: Vec<f32>,
+    /// The file's sample rate in Hz.
+    pub sample_rate: u32,
+    /// The file's channel count.
+    pub channels: usize,
+}
+
+/// Decodes `path` and resamples it to `target_rate`.
+pub fn load_clip(path: &Path, target_rate: u32) -> Result<Clip, DecodeError> {
+    let decoded = decode_file(path)?;
+    Clip::from_mono(decoded.mono, decoded.sample_rate, target_rate).map_err(|source| {
+        DecodeError::Audio {
+            path: path.to_owned(),
+            source,
+        }
+    })
+}
+
+/// Decodes a whole file to mono at its own rate.
+pub fn decode_file(path: &Path) -> Result<DecodedAudio, DecodeError> {
+    let io = |source| DecodeError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = File::open(path).map_err(io)?;
+    let is_au = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("au"));
+    let decoded = if is_au {
+        decode_au(path, file)?
+    } else {
+        decode_symphonia(path, file)?
+    };
+    if decoded.mono.is_empty() {
+        return Err(DecodeError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    super::check_sample_rate(decoded.sample_rate).map_err(|source| DecodeError::Audio {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(decoded)
+}
+
+/// Adds one interleaved block of `channels` channels to `mono` as channel averages.
+fn push_interleaved(mono: &mut Vec<f32>, interleaved: &[f32], channels: usize) {
+    let scale = 1.0 / channels as f32;
+    mono.extend(
+        interleaved
+            .chunks_exact(channels)
+            .map(|frame| frame.iter().sum::<f32>() * scale),
+    );
+}
+
+fn decode_symphonia(path: &Path, file: File) -> Result<DecodedAudio, DecodeError> {
+    let unsupported = |e: &dyn std::fmt::Display| DecodeError::Unsupported {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let stream = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut format = symphonia::default::get_probe()
+        .probe(
+            &hint,
+            stream,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| unsupported(&e))?;
+    let track = format
+        .default_track(TrackType::Audio)
+        .ok_or_else(|| unsupported(&"no audio track"))?;
+    let track_id = track.id;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or_else(|| unsupported(&"no audio codec parameters"))?;
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(params, &AudioDecoderOptions::default())
+        .map_err(|e| unsupported(&e))?;
+
+    let mut mono = Vec::new();
+    let mut interleaved: Vec<f32> = Vec::new();
+    let (mut rate, mut channels) = (0u32, 0usize);
+    let mut bad_packets = 0usize;
+    let mut last_error = String::new();
+    loop {
+        let packet = match format.next_packet() {
+            Ok(Some(packet)) => packet,
+            Ok(None) => break,
+            // A truncated file ends early: keep what was decoded.
+            Err(SymphoniaError::IoError(e)) if e.kind() == ErrorKind::UnexpectedEof => break,
+            Err(e) => {
+                return Err(DecodeError::Corrupt {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                });
+            }
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        match decoder.decode(&packet) {
+            Ok(buffer) => {
+                let spec = buffer.spec();
+                let buffer_channels = spec.channels().count();
+                if buffer_channels == 0 {
+                    continue;
+                }
+                if rate == 0 {
+                    (rate, channels) = (spec.rate(), buffer_channels);
+                } else if spec.rate() != rate || buffer_channels != channels {
+                    return Err(DecodeError::Unsupported {
+                        path: path.to_owned(),
+                        reason: "the stream changes sample rate or channel count".into(),
+                    });
+                }
+                buffer.copy_to_vec_interleaved(&mut interleaved);
+                push_interleaved(&mut mono, &interleaved, channels);
+            }
+            // A damaged packet is skipped, like any player does.
+            Err(SymphoniaError::DecodeError(e)) => {
+                bad_packets += 1;
+                last_error = e.to_string();
+            }
+            Err(SymphoniaError::IoError(e)) if e.kind() == ErrorKind::UnexpectedEof => break,
+            Err(e) => {
+                return Err(DecodeError::Corrupt {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+    if mono.is_empty() && bad_packets > 0 {
+        return Err(DecodeError::Corrupt {
+            path: path.to_owned(),
+            reason: format!("none of {bad_packets} packets decoded: {last_error}"),
+        });
+    }
+    Ok(DecodedAudio {
+        mono,
+        sample_rate: rate,
+        channels,
+    })
+}
+
+fn decode_au(path: &Path, file: File) -> Result<DecodedAudio, DecodeError> {
+    let corrupt = |e: &dyn std::fmt::Debug| DecodeError::Corrupt {
+        path: path.to_owned(),
+        reason: format!("{e:?}"),
+    };
+    let mut reader =
+        ausnd::AuReader::new(BufReader::new(file)).map_err(|e| DecodeError::Unsupported {
+            path: path.to_owned(),
+            reason: format!("not a Sun AU file: {e:?}"),
+        })?;
+    let info = reader.info().clone();
+    let channels = info.channels as usize;
+    if channels == 0 {
+        return Err(DecodeError::Unsupported {
+            path: path.to_owned(),
+            reason: "zero channels".into(),
+        });
+    }
+    let mut interleaved = Vec::new();
+    for sample in reader.samples().map_err(|e| corrupt(&e))? {
+        let value = match sample.map_err(|e| corrupt(&e))? {
+            ausnd::Sample::I8(v) => f32::from(v) / 128.0,
+            ausnd::Sample::I16(v) => f32::from(v) / 32_768.0,
+            ausnd::Sample::I24(v) => v as f32 / 8_388_608.0,
+            ausnd::Sample::I32(v) => v as f32 / 2_147_483_648.0,
+            ausnd::Sample::F32(v) => v,
+            ausnd::Sample::F64(v) => v as f32,
+        };
+        interleaved.push(value);
+    }
+    let mut mono = Vec::with_capacity(interleaved.len() / channels);
+    push_interleaved(&mut mono, &interleaved, channels);
+    Ok(DecodedAudio {
+        mono,
+        sample_rate: info.sample_rate,
+        channels,
+    })
+}

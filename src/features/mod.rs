@@ -1,0 +1,76 @@
+//! Audio at 22 050 Hz in, librosa-exact MFCCs out: settings, mel filterbank, the
+//! extractor, and the cut of a song into 3 s segments.
+
+mod mel;
+mod mfcc;
+mod segments;
+mod settings;
+
+pub use mel::{MelFilterbank, hz_to_mel, mel_to_hz};
+pub use mfcc::{Mfcc, MfccExtractor};
+pub use segments::{SegmentSpan, plan_segments, segment_samples};
+pub use settings::{FeatureSettings, PadMode};
+
+/// Why features could not be computed.
+#[derive(Debug, thiserror::Error)]
+pub enum FeatureError {
+    /// The settings cannot describe a feature.
+    #[error("invalid feature settings: {0}")]
+    InvalidSettings(String),
+    /// The signal has no samples at all.
+    #[error("the audio is empty: it has no samples")]
+    EmptySignal,
+    /// The song is below the shortest length the classifier accepts.
+    #[error("the audio is {seconds:.2} s long; at least {min_seconds:.1} s is needed")]
+    SongTooShort {
+        /// Length of the song in seconds.
+        seconds: f64,
+        /// Shortest accepted length in seconds.
+        min_seconds: f64,
+    },
+    /// A signal passed to the extractor is shorter than one FFT window.
+    #[error("a signal of {samples} samples is shorter than one analysis window ({needed})")]
+    SignalTooShort {
+        /// Samples given.
+        samples: usize,
+        /// Samples needed.
+        needed: usize,
+    },
+    /// The caller's output buffer has the wrong size.
+    #[error("output buffer holds {got} values, {expected} are needed")]
+    OutputSize {
+        /// Values needed.
+        expected: usize,
+        /// Values provided.
+        got: usize,
+    },
+    /// The FFT refused its buffers (a bug, reported rather than panicking).
+    #[error("FFT failed: {0}")]
+    Fft(String),
+}
+
+/// MFCCs of one segment of a song, with where it lies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentMfcc {
+    /// Where the segment lies in the song.
+    pub span: SegmentSpan,
+    /// Its `frames_per_segment x n_mfcc` coefficients.
+    pub mfcc: Mfcc,
+}
+
+impl MfccExtractor {
+    /// MFCCs of every segment of a song (mono, at the settings' rate), by the rule of
+    /// [`plan_segments`].
+    pub fn song(&mut self, song: &[f32]) -> Result<Vec<SegmentMfcc>, FeatureError> {
+        plan_segments(song.len(), self.settings())?
+            .into_iter()
+            .map(|span| {
+                let samples = segment_samples(song, span, self.settings());
+                Ok(SegmentMfcc {
+                    span,
+                    mfcc: self.compute(&samples)?,
+                })
+            })
+            .collect()
+    }
+}

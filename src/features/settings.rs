@@ -1,0 +1,220 @@
+//! The one description of how audio becomes MFCCs. The trainer writes it into the model
+//! card and the browser checks it; nothing else in the project repeats these numbers.
+
+use serde::{Deserialize, Serialize};
+
+use super::FeatureError;
+
+/// How each segment is padded at its edges before framing (librosa's `center=True`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PadMode {
+    /// Zeros, as librosa 0.10 and later do by default.
+    Constant,
+    /// Mirror the signal without repeating the edge sample, as librosa up to 0.8 did.
+    Reflect,
+}
+
+/// Every setting that decides the feature values, with the tutorial's values as default.
+///
+/// Equivalent to `librosa.feature.mfcc(y=segment, sr=22050, n_mfcc=13, n_fft=2048,
+/// hop_length=512)` of librosa 0.11 applied to consecutive 3 s segments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureSettings {
+    /// Sample rate every clip is resampled to, in Hz.
+    pub sample_rate: u32,
+    /// Length of one segment in samples (3 s at 22 050 Hz).
+    pub segment_samples: usize,
+    /// Songs shorter than this many samples are refused; songs between this and one segment
+    /// are padded with silence to one segment.
+    pub min_song_samples: usize,
+    /// FFT length and analysis window length.
+    pub n_fft: usize,
+    /// Hop between frames in samples.
+    pub hop_length: usize,
+    /// Number of Slaney-scale mel bands.
+    pub n_mels: usize,
+    /// Number of cepstral coefficients kept.
+    pub n_mfcc: usize,
+    /// Lowest mel band edge in Hz.
+    pub fmin: f64,
+    /// Highest mel band edge in Hz (librosa's default is half the sample rate).
+    pub fmax: f64,
+    /// Edge padding of each segment before framing.
+    pub pad_mode: PadMode,
+    /// Floor applied to mel power before taking decibels.
+    pub amin: f64,
+    /// Reference power for 0 dB.
+    pub ref_power: f64,
+    /// Dynamic range kept below each segment's loudest mel bin, in dB (`None`: unlimited).
+    pub top_db: Option<f64>,
+}
+
+impl Default for FeatureSettings {
+    fn default() -> Self {
+        let sample_rate = 22_050;
+        FeatureSettings {
+            sample_rate,
+            segment_samples: 3 * sample_rate as usize,
+            min_song_samples: sample_rate as usize,
+            n_fft: 2048,
+            hop_length: 512,
+            n_mels: 128,
+            n_mfcc: 13,
+            fmin: 0.0,
+            fmax: f64::from(sample_rate) / 2.0,
+            pad_mode: PadMode::Constant,
+            amin: 1e-10,
+            ref_power: 1.0,
+            top_db: Some(80.0),
+        }
+    }
+}
+
+impl FeatureSettings {
+    /// Number of frames of a signal of `len` samples (centred frames, librosa's rule).
+    pub fn frames_for(&self, len: usize) -> usize {
+        1 + len / self.hop_length
+    }
+
+    /// Number of frames in one segment (130 with the defaults).
+    pub fn frames_per_segment(&self) -> usize {
+        self.frames_for(self.segment_samples)
+    }
+
+    /// Length of one segment in seconds.
+    pub fn segment_seconds(&self) -> f64 {
+        self.segment_samples as f64 / f64::from(self.sample_rate)
+    }
+
+    /// Checks that the settings describe a computable feature, naming the first problem.
+    pub fn validate(&self) -> Result<(), FeatureError> {
+        let bad = |reason: String| Err(FeatureError::InvalidSettings(reason));
+        let nyquist = f64::from(self.sample_rate) / 2.0;
+        if self.sample_rate == 0 {
+            return bad("sample_rate must be positive".into());
+        }
+        if self.n_fft < 4 || self.n_fft % 2 != 0 {
+            return bad(format!(
+                "n_fft must be even and at least 4, got {}",
+                self.n_fft
+            ));
+        }
+        if self.hop_length == 0 {
+            return bad("hop_length must be positive".into());
+        }
+        if self.n_mels == 0 || self.n_mfcc == 0 || self.n_mfcc > self.n_mels {
+            return bad(format!(
+                "need 0 < n_mfcc <= n_mels, got n_mfcc {} and n_mels {}",
+                self.n_mfcc, self.n_mels
+            ));
+        }
+        if !(self.fmin >= 0.0 && self.fmin < self.fmax && self.fmax <= nyquist) {
+            return bad(format!(
+                "need 0 <= fmin < fmax <= {nyquist} Hz, got fmin {} and fmax {}",
+                self.fmin, self.fmax
+            ));
+        }
+        if self.segment_samples < self.n_fft {
+            return bad(format!(
+                "segment_samples ({}) must be at least n_fft ({})",
+                self.segment_samples, self.n_fft
+            ));
+        }
+        if self.min_song_samples == 0 || self.min_song_samples > self.segment_samples {
+            return bad(format!(
+                "min_song_samples must be in 1..={}, got {}",
+                self.segment_samples, self.min_song_samples
+            ));
+        }
+        if !(self.amin > 0.0 && self.ref_power > 0.0) {
+            return bad("amin and ref_power must be positive".into());
+        }
+        if matches!(self.top_db, Some(t) if !(t >= 0.0)) {
+            return bad("top_db must be non-negative".into());
+        }
+        Ok(())
+    }
+
+    /// Lists, as `name: ours vs theirs`, every setting that differs from `other`.
+    ///
+    /// Empty when the two describe the same features. Used to refuse weights trained on
+    /// other features with a message that says exactly what differs.
+    pub fn differences(&self, other: &FeatureSettings) -> Vec<String> {
+        let (Ok(serde_json::Value::Object(ours)), Ok(serde_json::Value::Object(theirs))) =
+            (serde_json::to_value(self), serde_json::to_value(other))
+        else {
+            return vec!["settings could not be compared".into()];
+        };
+        ours.iter()
+            .filter(|(name, value)| theirs.get(*name) != Some(value))
+            .map(|(name, value)| {
+                let other_value = theirs.get(name).map_or("missing".into(), |v| v.to_string());
+                format!("{name}: {value} vs {other_value}")
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_give_the_tutorials_130_frames_per_segment() {
+        let settings = FeatureSettings::default();
+        assert_eq!(settings.segment_samples, 66_150);
+        assert_eq!(settings.frames_per_segment(), 130);
+        assert!(settings.validate().is_ok());
+    }
+
+    #[test]
+    fn differences_name_each_changed_setting() {
+        let ours = FeatureSettings::default();
+        let theirs = FeatureSettings {
+            pad_mode: PadMode::Reflect,
+            n_mfcc: 20,
+            ..FeatureSettings::default()
+        };
+        let diff = ours.differences(&theirs);
+        assert_eq!(diff.len(), 2, "{diff:?}");
+        assert!(
+            diff.iter()
+                .any(|d| d.starts_with("pad_mode: \"constant\" vs \"reflect\""))
+        );
+        assert!(diff.iter().any(|d| d.starts_with("n_mfcc: 13 vs 20")));
+        assert!(ours.differences(&ours.clone()).is_empty());
+    }
+
+    #[test]
+    fn invalid_settings_are_named() {
+        let odd_fft = FeatureSettings {
+            n_fft: 2047,
+            ..FeatureSettings::default()
+        };
+        let err = odd_fft.validate().unwrap_err().to_string();
+        assert!(err.contains("n_fft"), "{err}");
+        let high_fmax = FeatureSettings {
+            fmax: 20_000.0,
+            ..FeatureSettings::default()
+        };
+        assert!(
+            high_fmax
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("fmax")
+        );
+    }
+
+    #[test]
+    fn settings_round_trip_through_json_and_refuse_unknown_fields() {
+        let settings = FeatureSettings::default();
+        let json = serde_json::to_string(&settings).unwrap();
+        let back: FeatureSettings = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, settings);
+        let extra = json.replacen('{', "{\"window\":\"hamming\",", 1);
+        assert!(serde_json::from_str::<FeatureSettings>(&extra).is_err());
+    }
+}

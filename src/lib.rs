@@ -1,0 +1,20 @@
+//! genre-classifier: music genre classification that runs in the browser as WebAssembly
+//! and natively, from one feature extractor.
+//!
+//! Data flows one way: bytes → samples ([`audio`]) → MFCC segments ([`features`]) →
+//! network → probabilities → the view.
+//!
+//! - [`audio`]: mono downmix and resampling to the feature rate, on both targets; file
+//!   decoding with symphonia natively.
+//! - [`features`]: the one settings struct, and librosa-exact MFCCs of 3 s segments.
+//! - [`synth`]: deterministic test signals (tones, noise) for tests and benchmarks.
+//! - [`dataset`] (native): finding the labelled audio files of a GTZAN-style folder.
+//! - `web` (wasm32 only): the wasm-bindgen API the page's worker calls.
+
+pub mod audio;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod dataset;
+pub mod features;
+pub mod synth;
+#[cfg(target_arch = "wasm32")]
+pub mod web;

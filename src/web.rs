@@ -1,0 +1,1 @@
+//! The wasm-bindgen API the page's worker calls (wasm32 only).
