@@ -35,6 +35,30 @@ pub fn clipped_tone(freq: f64, seconds: f64, rate: u32, gain: f32) -> Vec<f32> {
         .collect()
 }
 
+/// Names of the synthetic fixture signals, each made by [`named`].
+pub const FIXTURE_SIGNALS: [&str; 5] = [
+    "silence",
+    "tone_440",
+    "white_noise",
+    "clipped_tone",
+    "short_tone",
+];
+
+/// The synthetic signal called `name` at 22 050 Hz (see [`FIXTURE_SIGNALS`]): 6 s of
+/// silence, a 440 Hz tone, white noise, a tone clipped at full scale, and a 2 s tone
+/// shorter than one segment.
+pub fn named(name: &str) -> Option<Vec<f32>> {
+    const RATE: u32 = 22_050;
+    Some(match name {
+        "silence" => vec![0.0; 6 * RATE as usize],
+        "tone_440" => tone(440.0, 6.0, RATE, 0.5),
+        "white_noise" => white_noise(6.0, RATE, 0.5, 42),
+        "clipped_tone" => clipped_tone(220.0, 6.0, RATE, 4.0),
+        "short_tone" => tone(1000.0, 2.0, RATE, 0.3),
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
