@@ -13,9 +13,15 @@ use genre_classifier::synth;
 const REPEATS: usize = 20;
 
 fn main() {
-    let files: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let files: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let clips: Vec<(String, Vec<f32>)> = if files.is_empty() {
-        vec![("synthetic noise 30 s".into(), synth::white_noise(30.0, 22_050, 0.5, 1))]
+        vec![(
+            "synthetic noise 30 s".into(),
+            synth::white_noise(30.0, 22_050, 0.5, 1),
+        )]
     } else {
         files
             .iter()

@@ -1,1 +1,146 @@
 //! The wasm-bindgen API the page's worker calls (wasm32 only).
+//!
+//! The worker hands over the channel data of a Web Audio buffer with its sample rate;
+//! everything after that is the same Rust code the native tools run. A song is loaded
+//! once and its segments are computed one call at a time, so the worker can report
+//! progress and stay cancellable on long files.
+
+use js_sys::{Array, Float32Array};
+use wasm_bindgen::prelude::*;
+
+use crate::audio::Clip;
+use crate::features::{self, FeatureSettings, MfccExtractor, SegmentSpan};
+
+/// Facts about the loaded song, returned by [`FeatureExtractor::load_song`].
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SongInfo {
+    seconds: f64,
+    sample_rate: u32,
+    segments: usize,
+    frames_per_segment: usize,
+    n_mfcc: usize,
+    segment_seconds: f64,
+    /// The song was shorter than one segment and was padded with silence.
+    padded: bool,
+    /// Start of each segment in seconds.
+    segment_starts: Vec<f64>,
+}
+
+fn js_error(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// An MFCC extractor with the song it is working on.
+#[wasm_bindgen]
+pub struct FeatureExtractor {
+    extractor: MfccExtractor,
+    song: Vec<f32>,
+    spans: Vec<SegmentSpan>,
+}
+
+#[wasm_bindgen]
+impl FeatureExtractor {
+    /// An extractor with the default feature settings.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Result<FeatureExtractor, JsError> {
+        Self::build(FeatureSettings::default())
+    }
+
+    /// An extractor with explicit settings (a model card's `features` object).
+    #[wasm_bindgen(js_name = withSettings)]
+    pub fn with_settings(settings: JsValue) -> Result<FeatureExtractor, JsError> {
+        let settings: FeatureSettings = serde_wasm_bindgen::from_value(settings)
+            .map_err(|e| js_error(format!("feature settings: {e}")))?;
+        Self::build(settings)
+    }
+
+    fn build(settings: FeatureSettings) -> Result<FeatureExtractor, JsError> {
+        Ok(FeatureExtractor {
+            extractor: MfccExtractor::new(settings).map_err(js_error)?,
+            song: Vec::new(),
+            spans: Vec::new(),
+        })
+    }
+
+    /// The feature settings, as the JSON object the model card stores.
+    pub fn settings(&self) -> Result<JsValue, JsError> {
+        serde_wasm_bindgen::to_value(self.extractor.settings()).map_err(js_error)
+    }
+
+    /// Downmixes and resamples `channels` (an array of `Float32Array`) and plans its
+    /// segments. Returns the song's facts; errors say what is wrong with the audio.
+    #[wasm_bindgen(js_name = loadSong)]
+    pub fn load_song(&mut self, channels: Array, sample_rate: f64) -> Result<JsValue, JsError> {
+        self.song.clear();
+        self.spans.clear();
+        if !(sample_rate.is_finite() && sample_rate.fract() == 0.0 && sample_rate > 0.0) {
+            return Err(js_error(format!(
+                "sample rate {sample_rate} Hz is not supported"
+            )));
+        }
+        let data: Vec<Vec<f32>> = channels
+            .iter()
+            .map(|c| c.dyn_into::<Float32Array>().map(|a| a.to_vec()))
+            .collect::<Result<_, _>>()
+            .map_err(|_| js_error("channel data must be Float32Arrays"))?;
+        let refs: Vec<&[f32]> = data.iter().map(Vec::as_slice).collect();
+        let settings = self.extractor.settings().clone();
+        let clip = Clip::from_channels(&refs, sample_rate as u32, settings.sample_rate)
+            .map_err(js_error)?;
+        drop(data);
+        let spans = features::plan_segments(clip.samples.len(), &settings).map_err(js_error)?;
+        let info = SongInfo {
+            seconds: clip.seconds(),
+            sample_rate: settings.sample_rate,
+            segments: spans.len(),
+            frames_per_segment: settings.frames_per_segment(),
+            n_mfcc: settings.n_mfcc,
+            segment_seconds: settings.segment_seconds(),
+            padded: spans.iter().any(|s| s.is_padded(&settings)),
+            segment_starts: spans.iter().map(|s| s.start_seconds(&settings)).collect(),
+        };
+        self.song = clip.samples;
+        self.spans = spans;
+        serde_wasm_bindgen::to_value(&info).map_err(js_error)
+    }
+
+    /// MFCCs of segment `index` of the loaded song: `frames x n_mfcc` values, frame-major.
+    #[wasm_bindgen(js_name = segmentMfcc)]
+    pub fn segment_mfcc(&mut self, index: usize) -> Result<Float32Array, JsError> {
+        let span = *self.spans.get(index).ok_or_else(|| {
+            js_error(format!(
+                "no segment {index}: the song has {}",
+                self.spans.len()
+            ))
+        })?;
+        let samples = features::segment_samples(&self.song, span, self.extractor.settings());
+        let mfcc = self.extractor.compute(&samples).map_err(js_error)?;
+        Ok(Float32Array::from(mfcc.data.as_slice()))
+    }
+
+    /// Peak envelope of the loaded song for drawing: `buckets` pairs of (min, max).
+    #[wasm_bindgen(js_name = waveformPeaks)]
+    pub fn waveform_peaks(&self, buckets: usize) -> Float32Array {
+        let buckets = buckets.clamp(1, self.song.len().max(1));
+        let size = self.song.len().div_ceil(buckets).max(1);
+        let peaks: Vec<f32> = self
+            .song
+            .chunks(size)
+            .flat_map(|c| {
+                let (lo, hi) = c
+                    .iter()
+                    .fold((0.0f32, 0.0f32), |(lo, hi), &s| (lo.min(s), hi.max(s)));
+                [lo, hi]
+            })
+            .collect();
+        Float32Array::from(peaks.as_slice())
+    }
+
+    /// Frees the loaded song.
+    #[wasm_bindgen(js_name = clearSong)]
+    pub fn clear_song(&mut self) {
+        self.song = Vec::new();
+        self.spans = Vec::new();
+    }
+}

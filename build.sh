@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# The one entry point: ./build.sh [build|serve [PORT]|test|bench|fixtures]
+#   build (default)  the wasm package into www/pkg (and the native tools)
+#   serve [PORT]     build, then serve www/ at http://127.0.0.1:PORT (default 8080, or $PORT)
+#   test             every test: Rust unit/integration, wasm in Node, browser end-to-end
+#   bench            speed benchmarks that print figures (native vs librosa, wasm in Chromium)
+#   fixtures         regenerate the librosa reference fixtures
+# Installs what a fresh machine lacks (Debian packages, wasm-bindgen-cli, npm packages),
+# only when missing, and uses the plain rustup wasm32 target wherever it is available
+# (GC_WASM_ROUTE=debian forces the fallback route described in wasm_toolchain).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+TARGET=wasm32-unknown-unknown
+WASM_TARGET_DIR="$ROOT/target/wasm"
+PKG="$ROOT/www/pkg"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+APT_UPDATED=
+apt_install() {  # apt_install PACKAGE... (only the missing ones)
+    local missing=()
+    for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    command -v apt-get >/dev/null || die "please install: ${missing[*]}"
+    log "installing Debian packages: ${missing[*]}"
+    if [ -z "$APT_UPDATED" ]; then as_root apt-get update -qq; APT_UPDATED=1; fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# --- the wasm toolchain ---------------------------------------------------------------
+# Sets WASM_CARGO (a command array) and the environment for building $TARGET.
+# Route 1: rustup has (or can download) the wasm32 standard library: plain stable cargo.
+# Route 2: Debian's rustc-web/cargo-web with std built from rust-web-src (-Z build-std),
+#          linked with the rustup toolchain's rust-lld (see TOOLCHAIN.md).
+wasm_toolchain() {
+    local sysroot route_file="$ROOT/target/.wasm-route"
+    sysroot="$(rustc --print sysroot)"
+    if [ "${GC_WASM_ROUTE:-}" = debian ]; then
+        : # forced, to exercise the fallback
+    elif [ -d "$sysroot/lib/rustlib/$TARGET/lib" ]; then
+        WASM_CARGO=(cargo build); return
+    fi
+    if [ -z "${GC_WASM_ROUTE:-}" ] && [ "$(cat "$route_file" 2>/dev/null)" != debian ] && command -v rustup >/dev/null; then
+        log "trying: rustup target add $TARGET"
+        if timeout 90 rustup target add "$TARGET" >&2 && [ -d "$sysroot/lib/rustlib/$TARGET/lib" ]; then
+            WASM_CARGO=(cargo build); return
+        fi
+        log "rustup cannot fetch the $TARGET standard library here; using Debian's toolchain"
+        mkdir -p "$ROOT/target" && echo debian >"$route_file"
+    fi
+    apt_install rustc-web cargo-web rust-web-src
+    [ -d /usr/lib/rustlib/src/rust/library ] || die "rust-web-src did not provide the std source"
+    local lld="$sysroot/lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld"
+    if [ ! -x "$lld" ]; then
+        apt_install lld-19; lld=/usr/bin/wasm-ld-19
+    fi
+    export RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
+    export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$lld"
+    WASM_CARGO=(/usr/bin/cargo build -Z build-std=std,panic_abort)
+}
+
+wasm_bindgen_version() { grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p'; }
+
+ensure_wasm_bindgen_cli() {
+    local want have
+    want="$(wasm_bindgen_version)"
+    [ -n "$want" ] || die "wasm-bindgen is not in Cargo.lock"
+    have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" || true
+    if [ "$have" != "$want" ]; then
+        log "installing wasm-bindgen-cli $want (once; takes a few minutes)"
+        cargo install --quiet --locked wasm-bindgen-cli --version "=$want"
+    fi
+}
+
+build_wasm() {
+    wasm_toolchain
+    ensure_wasm_bindgen_cli
+    log "building the wasm package (${WASM_CARGO[*]})"
+    local start=$SECONDS
+    RUSTFLAGS="-C target-feature=+simd128" CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
+        "${WASM_CARGO[@]}" --quiet --release --lib --target "$TARGET"
+    local wasm="$WASM_TARGET_DIR/$TARGET/release/genre_classifier.wasm"
+    wasm-bindgen --target web --no-typescript --out-dir "$PKG" "$wasm"
+    local size gz
+    size=$(stat -c %s "$PKG/genre_classifier_bg.wasm")
+    gz=$(gzip -9 -c "$PKG/genre_classifier_bg.wasm" | wc -c)
+    log "www/pkg ready in $((SECONDS - start)) s: wasm $((size / 1024)) KiB, $((gz / 1024)) KiB gzipped"
+}
+
+build_native() {
+    log "building the native tools"
+    cargo build --quiet --release --bins
+}
+
+# --- browser test tooling --------------------------------------------------------------
+ensure_browser_tools() {
+    command -v node >/dev/null || apt_install nodejs npm
+    if [ ! -x /usr/bin/chromium ]; then apt_install chromium; fi
+    if [ ! -d "$ROOT/node_modules/playwright-core" ]; then
+        log "installing npm packages from package-lock.json"
+        npm ci --silent --no-audit --no-fund
+    fi
+}
+
+serve() {
+    local port="${1:-${PORT:-8080}}"
+    log "serving www/ at http://127.0.0.1:$port/ (Ctrl-C to stop)"
+    exec python3 "$ROOT/tests/serve.py" --port "$port" --dir "$ROOT/www"
+}
+
+run_tests() {
+    local failed=0
+    log "cargo fmt --check and clippy"
+    cargo fmt --check || failed=1
+    cargo clippy --quiet --all-targets -- -D warnings || failed=1
+    log "Rust unit and integration tests"
+    cargo test --release 2>&1 | tee "$ROOT/target/cargo-test.log" | grep -E '^(test result|running|error|failures:|---- )|panicked' || true
+    grep -q '^error\|FAILED\|panicked' "$ROOT/target/cargo-test.log" && failed=1
+    build_wasm
+    ensure_browser_tools
+    log "wasm in Node and browser end-to-end tests (Chromium)"
+    node --test --test-reporter=spec tests/node/ tests/browser/ || failed=1
+    summary
+    return $failed
+}
+
+summary() {
+    local passed failed
+    passed=$(grep -ho '[0-9]* passed' "$ROOT/target/cargo-test.log" | awk '{s+=$1} END {print s+0}')
+    failed=$(grep -ho '[0-9]* failed' "$ROOT/target/cargo-test.log" | awk '{s+=$1} END {print s+0}')
+    log "cargo test: $passed passed, $failed failed (node's summary is above)"
+}
+
+case "${1:-build}" in
+    build) build_wasm; build_native ;;
+    serve) shift; build_wasm; serve "$@" ;;
+    test) run_tests ;;
+    bench)
+        benches/mfcc_vs_librosa.sh
+        build_wasm; ensure_browser_tools
+        node tests/browser/bench.mjs ;;
+    fixtures) tests/fixtures/make_librosa_fixtures.sh ;;
+    *) die "unknown command '$1' (build | serve [PORT] | test | bench | fixtures)" ;;
+esac
