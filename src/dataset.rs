@@ -2,6 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::audio::decode::{DecodeError, load_clip};
+use crate::features::{FeatureError, MfccExtractor, SegmentMfcc};
+
 /// File extensions read as audio (case-insensitive).
 pub const AUDIO_EXTENSIONS: [&str; 6] = ["wav", "au", "mp3", "flac", "ogg", "oga"];
 
@@ -85,4 +88,36 @@ pub fn scan(root: &Path) -> Result<Dataset, DatasetError> {
         return Err(DatasetError::NoGenres(root.to_owned()));
     }
     Ok(Dataset { genres, files })
+}
+
+/// Why one file of a data set yielded no features.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// It could not be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// Its audio is unusable for features (empty, too short).
+    #[error("{path}: {source}")]
+    Features {
+        /// The file.
+        path: PathBuf,
+        /// The problem.
+        source: FeatureError,
+    },
+}
+
+/// Decodes `path` and computes the MFCCs of at most `max_segments` of its segments.
+pub fn extract_file(
+    path: &Path,
+    extractor: &mut MfccExtractor,
+    max_segments: usize,
+) -> Result<Vec<SegmentMfcc>, FileError> {
+    let clip = load_clip(path, extractor.settings().sample_rate)?;
+    let features = |source| FileError::Features {
+        path: path.to_owned(),
+        source,
+    };
+    extractor
+        .first_segments(&clip.samples, max_segments)
+        .map_err(features)
 }

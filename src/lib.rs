@@ -8,9 +8,12 @@
 //!   decoding with symphonia natively.
 //! - [`features`]: the one settings struct, and librosa-exact MFCCs of 3 s segments.
 //! - [`synth`]: deterministic test signals (tones, noise) for tests and benchmarks.
-//! - [`dataset`] (native): finding the labelled audio files of a GTZAN-style folder.
+//! - [`dataset`] (native): finding and analysing the labelled audio files of a
+//!   GTZAN-style folder; [`atomic_file`] (native): writing outputs all or nothing.
 //! - `web` (wasm32 only): the wasm-bindgen API the page's worker calls.
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod atomic_file;
 pub mod audio;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod dataset;

@@ -62,8 +62,18 @@ impl MfccExtractor {
     /// MFCCs of every segment of a song (mono, at the settings' rate), by the rule of
     /// [`plan_segments`].
     pub fn song(&mut self, song: &[f32]) -> Result<Vec<SegmentMfcc>, FeatureError> {
+        self.first_segments(song, usize::MAX)
+    }
+
+    /// Like [`song`](Self::song), computing only the first `max_segments` segments.
+    pub fn first_segments(
+        &mut self,
+        song: &[f32],
+        max_segments: usize,
+    ) -> Result<Vec<SegmentMfcc>, FeatureError> {
         plan_segments(song.len(), self.settings())?
             .into_iter()
+            .take(max_segments)
             .map(|span| {
                 let samples = segment_samples(song, span, self.settings());
                 Ok(SegmentMfcc {

@@ -1,0 +1,155 @@
+//! `features`: the tutorial's preprocessing.py as a real tool. Walks `<root>/<genre>/*`,
+//! computes the MFCCs of each file's 3 s segments on all cores, and writes the tutorial's
+//! JSON layout (`mapping`, `labels`, `mfcc`) plus `files` and the feature settings.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use genre_classifier::atomic_file::write_atomically;
+use genre_classifier::dataset::{self, Dataset, LabelledFile};
+use genre_classifier::features::{FeatureSettings, Mfcc, MfccExtractor, PadMode, SegmentMfcc};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde::Serialize;
+use serde::ser::SerializeSeq;
+
+/// Compute MFCC segments of a folder of labelled music, like the tutorial's preprocessing.py.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// Data folder laid out as <root>/<genre>/<file>.{wav,au,mp3,flac,ogg}.
+    root: PathBuf,
+    /// Output JSON file (written atomically).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// At most this many 3 s segments per file (10 covers a 30 s GTZAN clip).
+    #[arg(long, default_value_t = 10)]
+    segments: usize,
+    /// Edge padding of each segment: constant (librosa 0.10+) or reflect (librosa <= 0.8).
+    #[arg(long, value_enum, default_value_t = PadArg::Constant)]
+    pad_mode: PadArg,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PadArg {
+    Constant,
+    Reflect,
+}
+
+/// One segment's MFCCs serialised as the tutorial's `[frames][n_mfcc]` nested list.
+struct Frames<'a>(&'a Mfcc);
+
+impl Serialize for Frames<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.n_frames))?;
+        for frame in self.0.frames() {
+            seq.serialize_element(frame)?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    mapping: &'a [String],
+    labels: Vec<usize>,
+    mfcc: Vec<Frames<'a>>,
+    files: Vec<String>,
+    settings: &'a FeatureSettings,
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<ExitCode> {
+    let settings = FeatureSettings {
+        pad_mode: match args.pad_mode {
+            PadArg::Constant => PadMode::Constant,
+            PadArg::Reflect => PadMode::Reflect,
+        },
+        ..FeatureSettings::default()
+    };
+    MfccExtractor::new(settings.clone()).context("feature settings")?;
+    let Dataset { genres, files } = dataset::scan(&args.root)?;
+    eprintln!(
+        "{} files in {} genres: {}",
+        files.len(),
+        genres.len(),
+        genres.join(", ")
+    );
+
+    let bar = ProgressBar::new(files.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} files  {elapsed} (eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let results: Vec<(&LabelledFile, Option<Vec<SegmentMfcc>>)> = files
+        .par_iter()
+        .map_init(
+            || MfccExtractor::new(settings.clone()),
+            |extractor, file| {
+                let outcome = match extractor {
+                    Ok(extractor) => dataset::extract_file(&file.path, extractor, args.segments)
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                bar.inc(1);
+                match outcome {
+                    Ok(segments) => (file, Some(segments)),
+                    Err(reason) => {
+                        bar.suspend(|| eprintln!("skipped {reason}"));
+                        (file, None)
+                    }
+                }
+            },
+        )
+        .collect();
+    bar.finish_and_clear();
+
+    let skipped = results.iter().filter(|(_, r)| r.is_none()).count();
+    let mut output = Output {
+        mapping: &genres,
+        labels: Vec::new(),
+        mfcc: Vec::new(),
+        files: Vec::new(),
+        settings: &settings,
+    };
+    for (file, segments) in &results {
+        for segment in segments.iter().flatten() {
+            output.labels.push(file.label);
+            output.mfcc.push(Frames(&segment.mfcc));
+            output.files.push(file.path.display().to_string());
+        }
+    }
+    let read = results.len() - skipped;
+    eprintln!(
+        "{read} of {} files read, {skipped} skipped; {} segments",
+        results.len(),
+        output.mfcc.len()
+    );
+    if read == 0 {
+        eprintln!(
+            "error: no file could be read; {} not written",
+            args.out.display()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    write_json(&args.out, &output)?;
+    eprintln!("wrote {}", args.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_json(path: &Path, output: &Output) -> Result<()> {
+    write_atomically(path, |w| {
+        serde_json::to_writer(w, output).map_err(std::io::Error::from)
+    })
+    .with_context(|| format!("writing {}", path.display()))
+}
