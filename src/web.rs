@@ -50,8 +50,13 @@ impl FeatureExtractor {
     /// An extractor with explicit settings (a model card's `features` object).
     #[wasm_bindgen(js_name = withSettings)]
     pub fn with_settings(settings: JsValue) -> Result<FeatureExtractor, JsError> {
-        let settings: FeatureSettings = serde_wasm_bindgen::from_value(settings)
-            .map_err(|e| js_error(format!("feature settings: {e}")))?;
+        // Through JSON rather than serde-wasm-bindgen, which ignores unknown fields: a
+        // setting this build does not know must be refused, not silently dropped.
+        let json: String = js_sys::JSON::stringify(&settings)
+            .map_err(|_| js_error("feature settings must be a plain object"))?
+            .into();
+        let settings: FeatureSettings =
+            serde_json::from_str(&json).map_err(|e| js_error(format!("feature settings: {e}")))?;
         Self::build(settings)
     }
 

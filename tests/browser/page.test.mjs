@@ -1,0 +1,151 @@
+// The page end to end in headless Chromium: drop or pick a file, see the waveform and the
+// MFCC heatmap; bad input gets a clear message, never a blank page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { serve, launch, openPage, analyse, DATA, ROOT } from './helpers.mjs';
+
+const SHOTS = path.join(ROOT, 'target/screenshots');
+let server, browser;
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  server = await serve();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+/** A 32-bit float mono WAV file of `samples` at `rate`. */
+function floatWav(samples, rate) {
+  const data = Buffer.alloc(samples.length * 4);
+  samples.forEach((s, i) => data.writeFloatLE(s, i * 4));
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0); header.writeUInt32LE(36 + data.length, 4); header.write('WAVE', 8);
+  header.write('fmt ', 12); header.writeUInt32LE(16, 16); header.writeUInt16LE(3, 20);
+  header.writeUInt16LE(1, 22); header.writeUInt32LE(rate, 24); header.writeUInt32LE(rate * 4, 28);
+  header.writeUInt16LE(4, 32); header.writeUInt16LE(32, 34); header.write('data', 36);
+  header.writeUInt32LE(data.length, 40);
+  return Buffer.concat([header, data]);
+}
+
+const tone = (seconds, rate, freq = 440) =>
+  Array.from({ length: Math.round(seconds * rate) }, (_, i) => 0.4 * Math.sin((2 * Math.PI * freq * i) / rate));
+
+async function statusText(page) { return (await page.textContent('#status-text')).trim(); }
+
+/** Fraction of distinct colours in the heatmap canvas: a drawn heatmap has many. */
+async function heatmapVariety(page) {
+  return page.evaluate(() => {
+    const c = document.getElementById('heatmap');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const colours = new Set();
+    for (let i = 0; i < d.length; i += 4 * 97) colours.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
+    return colours.size;
+  });
+}
+
+test('a real clip shows its waveform and MFCC heatmap', async () => {
+  const { page, errors } = await openPage(browser, server.url, { viewport: { width: 1000, height: 900 } });
+  assert.equal(await analyse(page, path.join(DATA, 'blues/blues.00000.ogg')), 'done');
+  const facts = await page.textContent('#result-facts');
+  assert.match(facts, /30\.0 s · 1 channel · 10 segments of 3 s/);
+  assert.equal(await page.textContent('#result-title'), 'blues.00000.ogg');
+  assert.ok(await heatmapVariety(page) > 50, 'heatmap looks blank');
+  assert.ok(await page.isHidden('#status'), 'status should be hidden after a result');
+  const analysis = await page.evaluate(() => ({ n: window.lastAnalysis.segments.length, len: window.lastAnalysis.segments[0].length }));
+  assert.deepEqual(analysis, { n: 10, len: 130 * 13 });
+  await page.screenshot({ path: path.join(SHOTS, 'page-blues.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the page computes librosa-exact MFCCs from the samples it is given', async () => {
+  // The crate's decoded samples of a fixture clip, as a float WAV at 22 050 Hz, reach the
+  // worker untouched: the page's MFCCs must match librosa's within 1e-3.
+  const fixtures = JSON.parse(readFileSync(path.join(ROOT, 'tests/fixtures/librosa_mfcc.json'), 'utf8'));
+  const expected = fixtures.cases.find((c) => c.name === 'jazz.00002');
+  const dir = mkdtempSync(path.join(tmpdir(), 'gc-page-'));
+  const out = execFileSync('cargo', ['run', '--quiet', '--release', '--example', 'dump_samples', '--', dir,
+    path.join(DATA, 'jazz/jazz.00002.ogg')], { cwd: ROOT, encoding: 'utf8' });
+  const raw = readFileSync(JSON.parse(out).file);
+  rmSync(dir, { recursive: true, force: true });
+  const samples = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+  const { page } = await openPage(browser, server.url);
+  const file = { name: 'jazz.wav', mimeType: 'audio/wav', buffer: floatWav(samples, 22050) };
+  assert.equal(await analyse(page, file), 'done');
+  const ours = await page.evaluate(() => window.lastAnalysis.segments.map((s) => Array.from(s)));
+  assert.equal(ours.length, expected.mfcc.length);
+  let worst = 0;
+  expected.mfcc.forEach((segment, s) => segment.flat().forEach((v, i) => { worst = Math.max(worst, Math.abs(v - ours[s][i])); }));
+  assert.ok(worst <= 1e-3, `max |page - librosa| = ${worst}`);
+  await page.close();
+});
+
+test('dropping a file on the drop zone analyses it', async () => {
+  const { page } = await openPage(browser, server.url);
+  const wav = floatWav(tone(4, 44100), 44100).toString('base64');
+  await page.evaluate(() => { document.body.dataset.state = 'waiting'; });
+  await page.evaluate((b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([bytes], 'dropped.wav', { type: 'audio/wav' }));
+    document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, wav);
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state));
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'done');
+  assert.match(await page.textContent('#result-facts'), /4\.0 s · 1 channel · 1 segment/);
+  await page.close();
+});
+
+test('the keyboard opens the file chooser', async () => {
+  const { page } = await openPage(browser, server.url);
+  await page.focus('#drop');
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+  assert.ok(chooser);
+  await page.close();
+});
+
+const badInputs = [
+  ['a text file', { name: 'notes.mp3', mimeType: 'audio/mpeg', buffer: Buffer.from('this is not audio at all') }, /cannot decode it as audio/],
+  ['an empty file', { name: 'empty.wav', mimeType: 'audio/wav', buffer: Buffer.alloc(0) }, /the file is empty/],
+  ['half a second', { name: 'blip.wav', mimeType: 'audio/wav', buffer: floatWav(tone(0.5, 22050), 22050) }, /at least 1\.0 s is needed/],
+  ['a truncated WAV header', { name: 'cut.wav', mimeType: 'audio/wav', buffer: floatWav(tone(3, 22050), 22050).subarray(0, 30) }, /cannot decode it as audio/],
+];
+
+for (const [what, file, message] of badInputs) {
+  test(`${what} gets a clear message`, async () => {
+    const { page, errors } = await openPage(browser, server.url);
+    assert.equal(await analyse(page, file), 'error');
+    const text = await statusText(page);
+    assert.match(text, message);
+    assert.match(text, new RegExp(file.name.replace('.', '\\.')));
+    assert.equal(await page.getAttribute('#status', 'role'), 'alert');
+    assert.deepEqual(errors, []);
+    if (what === 'a text file') await page.screenshot({ path: path.join(SHOTS, 'page-not-audio.png') });
+    await page.close();
+  });
+}
+
+test('a 2 s clip at 8 kHz is resampled, padded to one segment, and says so', async () => {
+  const { page } = await openPage(browser, server.url);
+  assert.equal(await analyse(page, { name: 'short.wav', mimeType: 'audio/wav', buffer: floatWav(tone(2, 8000), 8000) }), 'done');
+  assert.match(await page.textContent('#result-facts'), /padded with silence/);
+  await page.close();
+});
+
+test('at phone width and in dark mode the result fits the screen', async () => {
+  const { page } = await openPage(browser, server.url, { viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
+  assert.equal(await analyse(page, path.join(DATA, 'rock/rock.00074.ogg')), 'done');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(bg, 'rgb(21, 22, 26)');
+  await page.screenshot({ path: path.join(SHOTS, 'page-phone-dark.png'), fullPage: true });
+  await page.close();
+});
