@@ -122,16 +122,22 @@ run_tests() {
     build_wasm
     ensure_browser_tools
     log "wasm in Node and browser end-to-end tests (Chromium)"
-    node --test --test-reporter=spec tests/node/ tests/browser/ || failed=1
+    node --test --test-reporter=spec tests/node/ tests/browser/ 2>&1 | tee "$ROOT/target/node-test.log" \
+        || failed=1
     summary
     return $failed
 }
 
-summary() {
+summary() {  # one plain closing line over both runners
     local passed failed
     passed=$(grep -ho '[0-9]* passed' "$ROOT/target/cargo-test.log" | awk '{s+=$1} END {print s+0}')
     failed=$(grep -ho '[0-9]* failed' "$ROOT/target/cargo-test.log" | awk '{s+=$1} END {print s+0}')
-    log "cargo test: $passed passed, $failed failed (node's summary is above)"
+    local node_passed node_failed
+    node_passed=$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$ROOT/target/node-test.log" | tail -1)
+    node_failed=$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$ROOT/target/node-test.log" | tail -1)
+    passed=$((passed + ${node_passed:-0}))
+    failed=$((failed + ${node_failed:-0}))
+    echo "cargo test and node --test: $passed passed, $failed failed"
 }
 
 case "${1:-build}" in

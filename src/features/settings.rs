@@ -95,7 +95,7 @@ impl FeatureSettings {
         if self.sample_rate == 0 {
             return bad("sample_rate must be positive".into());
         }
-        if self.n_fft < 4 || self.n_fft % 2 != 0 {
+        if self.n_fft < 4 || !self.n_fft.is_multiple_of(2) {
             return bad(format!(
                 "n_fft must be even and at least 4, got {}",
                 self.n_fft
@@ -110,7 +110,9 @@ impl FeatureSettings {
                 self.n_mfcc, self.n_mels
             ));
         }
-        if !(self.fmin >= 0.0 && self.fmin < self.fmax && self.fmax <= nyquist) {
+        // Written so that NaN fails every check.
+        let band_ok = self.fmin >= 0.0 && self.fmin < self.fmax && self.fmax <= nyquist;
+        if !band_ok {
             return bad(format!(
                 "need 0 <= fmin < fmax <= {nyquist} Hz, got fmin {} and fmax {}",
                 self.fmin, self.fmax
@@ -128,10 +130,11 @@ impl FeatureSettings {
                 self.segment_samples, self.min_song_samples
             ));
         }
-        if !(self.amin > 0.0 && self.ref_power > 0.0) {
+        let floors_ok = self.amin > 0.0 && self.ref_power > 0.0;
+        if !floors_ok {
             return bad("amin and ref_power must be positive".into());
         }
-        if matches!(self.top_db, Some(t) if !(t >= 0.0)) {
+        if matches!(self.top_db, Some(t) if t.is_nan() || t < 0.0) {
             return bad("top_db must be non-negative".into());
         }
         Ok(())
