@@ -197,7 +197,8 @@ function drawHeatmap(segments, info) {
 
 function drawAxis(info) {
   const total = info.segments * info.segmentSeconds;
-  const ticks = 6;
+  // About one label per 90 px, so labels never collide on a phone.
+  const ticks = Math.max(2, Math.min(6, Math.floor(ui.heatmap.clientWidth / 90)));
   ui.axis.replaceChildren(...Array.from({ length: ticks + 1 }, (_, i) => {
     const span = document.createElement('span');
     span.style.left = `${(100 * i) / ticks}%`;
