@@ -73,7 +73,12 @@ impl Clip {
         if let Some(i) = samples.iter().position(|s| !s.is_finite()) {
             return Err(AudioError::NonFiniteSample(i));
         }
-        let samples = resample(&samples, sample_rate, target_rate)?;
+        // Same rate: keep the buffer rather than copying the whole song.
+        let samples = if sample_rate == target_rate {
+            samples
+        } else {
+            resample(&samples, sample_rate, target_rate)?
+        };
         Ok(Clip {
             samples,
             sample_rate: target_rate,
