@@ -42,6 +42,8 @@ pub struct Dataset {
     pub genres: Vec<String>,
     /// Files sorted by genre, then name.
     pub files: Vec<LabelledFile>,
+    /// Subfolders that hold no audio files (not counted as genres).
+    pub empty_folders: Vec<PathBuf>,
 }
 
 fn is_audio(path: &Path) -> bool {
@@ -69,12 +71,14 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, DatasetError> {
 pub fn scan(root: &Path) -> Result<Dataset, DatasetError> {
     let mut genres = Vec::new();
     let mut files = Vec::new();
+    let mut empty_folders = Vec::new();
     for dir in sorted_entries(root)?.into_iter().filter(|p| p.is_dir()) {
         let audio: Vec<PathBuf> = sorted_entries(&dir)?
             .into_iter()
             .filter(|p| p.is_file() && is_audio(p))
             .collect();
         if audio.is_empty() {
+            empty_folders.push(dir);
             continue;
         }
         let label = genres.len();
@@ -87,7 +91,11 @@ pub fn scan(root: &Path) -> Result<Dataset, DatasetError> {
     if genres.is_empty() {
         return Err(DatasetError::NoGenres(root.to_owned()));
     }
-    Ok(Dataset { genres, files })
+    Ok(Dataset {
+        genres,
+        files,
+        empty_folders,
+    })
 }
 
 /// Why one file of a data set yielded no features.

@@ -15,9 +15,14 @@
 #[cfg(not(target_arch = "wasm32"))]
 pub mod atomic_file;
 pub mod audio;
+pub mod card;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod dataset;
 pub mod features;
+pub mod inference;
+pub mod models;
 pub mod synth;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod train;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -79,7 +79,7 @@ fn run(args: Args) -> Result<ExitCode> {
         ..FeatureSettings::default()
     };
     MfccExtractor::new(settings.clone()).context("feature settings")?;
-    let Dataset { genres, files } = dataset::scan(&args.root)?;
+    let Dataset { genres, files, .. } = dataset::scan(&args.root)?;
     eprintln!(
         "{} files in {} genres: {}",
         files.len(),

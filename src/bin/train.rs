@@ -1,0 +1,169 @@
+//! `train`: learn one of the four networks from a GTZAN-style folder and write the model
+//! folder the page and `classify` load (weights, card, plots).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use genre_classifier::card::ModelCard;
+use genre_classifier::features::{FeatureSettings, PadMode};
+use genre_classifier::train::{
+    self, FitOptions, SplitKind, SplitOptions, TrainOptions, Unlisted, tutorial_defaults,
+};
+
+/// Train a genre classifier (ann, ann-reg, cnn or rnn) on labelled music.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// Data folder: <genre>/<file>, genres/<genre>/*.au, Data/genres_original/<genre>/*.wav,
+    /// or a folder with a manifest.csv (../shared/data/gtzan).
+    #[arg(long)]
+    data: PathBuf,
+    /// Architecture.
+    #[arg(long, default_value = "cnn", value_parser = ["ann", "ann-reg", "cnn", "rnn"])]
+    model: String,
+    /// Output model folder (weights, card.json, plots).
+    #[arg(long)]
+    out: PathBuf,
+    /// Split: random (over segments, the tutorial's), track (random by track), filtered
+    /// (the fault-filtered lists in --split-dir).
+    #[arg(long, default_value = "track")]
+    split: SplitKind,
+    /// Folder of train_filtered.txt, valid_filtered.txt, test_filtered.txt
+    /// (default: <data>/splits).
+    #[arg(long)]
+    split_dir: Option<PathBuf>,
+    /// Where tracks missing from the filtered lists go: train, valid or skip.
+    #[arg(long, default_value = "train")]
+    unlisted: Unlisted,
+    /// Fraction held out for validation by the random and track splits.
+    #[arg(long, default_value_t = 0.25)]
+    valid_fraction: f64,
+    /// Adam learning rate (default: the tutorial's for the model).
+    #[arg(long)]
+    learning_rate: Option<f64>,
+    /// Batch size (default: the tutorial's for the model).
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Most epochs (default: the tutorial's for the model).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Stop after this many epochs without a lower validation loss.
+    #[arg(long, default_value_t = 10)]
+    patience: usize,
+    /// Seed for initialisation, shuffling, dropout and the random splits.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Feature cache folder.
+    #[arg(long, default_value = "target/feature-cache")]
+    cache: PathBuf,
+    /// Do not read or write the feature cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// Edge padding of segments: constant (librosa 0.10+) or reflect (librosa <= 0.8).
+    #[arg(long, default_value = "constant", value_parser = ["constant", "reflect"])]
+    pad_mode: String,
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn percent(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".into(), |v| format!("{:.1} %", v * 100.0))
+}
+
+fn print_summary(card: &ModelCard) {
+    let Some(report) = &card.training else {
+        return;
+    };
+    let v = &report.validation;
+    println!(
+        "\n{:<10} {:>7} {:>9} {:>9} {:>10}",
+        "genre", "tracks", "track acc", "segments", "segment acc"
+    );
+    for g in &v.per_genre {
+        println!(
+            "{:<10} {:>7} {:>9} {:>9} {:>10}",
+            g.genre,
+            g.tracks,
+            percent(g.track_accuracy),
+            g.segments,
+            percent(g.segment_accuracy)
+        );
+    }
+    println!(
+        "\n{}: validation track accuracy {} (balanced over genres {}), segment accuracy {}",
+        card.architecture.name(),
+        percent(Some(v.track_accuracy)),
+        percent(Some(v.balanced_track_accuracy)),
+        percent(Some(v.segment_accuracy))
+    );
+    println!(
+        "kept epoch {} of {}; {} parameters; weights {} bytes; training {:.0} s ({})",
+        report.best_epoch,
+        report.history.len(),
+        card.parameters,
+        card.weights.bytes,
+        report.seconds,
+        report.backend
+    );
+}
+
+fn run(args: Args) -> Result<()> {
+    let (lr, batch, epochs) = tutorial_defaults(&args.model);
+    let features = FeatureSettings {
+        pad_mode: if args.pad_mode == "reflect" {
+            PadMode::Reflect
+        } else {
+            PadMode::Constant
+        },
+        ..FeatureSettings::default()
+    };
+    if !(args.valid_fraction > 0.0 && args.valid_fraction < 1.0) {
+        anyhow::bail!("--valid-fraction must be between 0 and 1");
+    }
+    let options = TrainOptions {
+        data: args.data.clone(),
+        architecture: args.model.clone(),
+        out: args.out.clone(),
+        split: SplitOptions {
+            kind: args.split,
+            valid_fraction: args.valid_fraction,
+            split_dir: args.split_dir,
+            unlisted: args.unlisted,
+            seed: args.seed,
+        },
+        fit: FitOptions {
+            learning_rate: args.learning_rate.unwrap_or(lr),
+            batch_size: args.batch_size.unwrap_or(batch).max(1),
+            max_epochs: args.epochs.unwrap_or(epochs),
+            patience: args.patience.max(1),
+            seed: args.seed,
+            class_weights: Vec::new(),
+            show_progress: true,
+        },
+        cache: (!args.no_cache).then_some(args.cache),
+        features,
+    };
+    let outcome = train::run(&options)
+        .with_context(|| format!("training {} on {}", args.model, args.data.display()))?;
+    for reason in &outcome.skipped {
+        eprintln!("skipped: {reason}");
+    }
+    if !outcome.skipped.is_empty() {
+        eprintln!("{} files skipped", outcome.skipped.len());
+    }
+    print_summary(&outcome.card);
+    for file in &outcome.files {
+        println!("wrote {}", file.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,247 @@
+//! The model card: everything needed to use a set of weights correctly (architecture,
+//! labels, feature settings, input normalisation, a checksum of the weights) and what is
+//! known about how good they are (data, split, training history, validation metrics).
+//!
+//! The trainer writes it beside the weights as `card.json`; the CLI and the browser read
+//! it, check its feature settings against their extractor, and refuse a mismatch.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::features::FeatureSettings;
+use crate::models::Architecture;
+
+/// Value of [`ModelCard::format`].
+pub const CARD_FORMAT: &str = "genre-classifier model card";
+/// Version of the card layout this crate reads and writes.
+pub const CARD_VERSION: u32 = 1;
+/// File name of the card in a model folder.
+pub const CARD_FILE: &str = "card.json";
+/// File name of the weights in a model folder.
+pub const WEIGHTS_FILE: &str = "model.bpk";
+
+/// A trained model's description; see the module docs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelCard {
+    /// Always [`CARD_FORMAT`]: tells a card from any other JSON file.
+    pub format: String,
+    /// Card layout version, [`CARD_VERSION`].
+    pub version: u32,
+    /// The network's architecture and shape.
+    pub architecture: Architecture,
+    /// Genre names, in the order of the network's outputs.
+    pub labels: Vec<String>,
+    /// The feature settings the network was trained on.
+    pub features: FeatureSettings,
+    /// Per-coefficient input normalisation learned from the training data.
+    pub normalization: Normalization,
+    /// Number of trainable parameters.
+    pub parameters: usize,
+    /// The weights file this card describes.
+    pub weights: WeightsInfo,
+    /// How the model was trained and how well it did (absent for untrained test models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<TrainingReport>,
+}
+
+/// Per-coefficient mean and standard deviation; inputs become `(x - mean) / std`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Normalization {
+    /// Mean of each coefficient over all training frames.
+    pub mean: Vec<f32>,
+    /// Standard deviation of each coefficient over all training frames (never 0).
+    pub std: Vec<f32>,
+}
+
+impl Normalization {
+    /// Mean and standard deviation per coefficient of frame-major `frames` (`n_mfcc`
+    /// values per frame), accumulated in f64. A constant coefficient gets std 1.
+    pub fn fit<'a>(frames: impl Iterator<Item = &'a [f32]>, n_mfcc: usize) -> Self {
+        let mut sum = vec![0f64; n_mfcc];
+        let mut sum_sq = vec![0f64; n_mfcc];
+        let mut count = 0f64;
+        for frame in frames {
+            for ((s, q), &x) in sum.iter_mut().zip(&mut sum_sq).zip(frame) {
+                *s += f64::from(x);
+                *q += f64::from(x) * f64::from(x);
+            }
+            count += 1.0;
+        }
+        let count = count.max(1.0);
+        let mean: Vec<f64> = sum.iter().map(|s| s / count).collect();
+        let std = sum_sq
+            .iter()
+            .zip(&mean)
+            .map(|(q, m)| {
+                let sd = (q / count - m * m).max(0.0).sqrt();
+                if sd > 1e-6 { sd as f32 } else { 1.0 }
+            })
+            .collect();
+        Self {
+            mean: mean.into_iter().map(|m| m as f32).collect(),
+            std,
+        }
+    }
+
+    /// Normalises frame-major coefficients in place.
+    pub fn apply(&self, coefficients: &mut [f32]) {
+        let n = self.mean.len().max(1);
+        for frame in coefficients.chunks_mut(n) {
+            for ((x, m), s) in frame.iter_mut().zip(&self.mean).zip(&self.std) {
+                *x = (*x - m) / s;
+            }
+        }
+    }
+}
+
+/// Identity of the weights file: size and SHA-256, so a corrupt, truncated or swapped
+/// file is refused before it is used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightsInfo {
+    /// File name, relative to the card.
+    pub file: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// SHA-256 of the file, lowercase hex.
+    pub sha256: String,
+}
+
+impl WeightsInfo {
+    /// Describes `bytes` stored as `file`.
+    pub fn of(file: &str, bytes: &[u8]) -> Self {
+        Self {
+            file: file.to_owned(),
+            bytes: bytes.len() as u64,
+            sha256: sha256_hex(bytes),
+        }
+    }
+}
+
+/// Lowercase hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// How a model was trained, and its validation figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingReport {
+    /// The data used.
+    pub data: DataSummary,
+    /// How tracks or segments were split into train and validation.
+    pub split: String,
+    /// Optimiser and loop settings.
+    pub hyperparameters: Hyperparameters,
+    /// One entry per epoch run.
+    pub history: Vec<EpochRecord>,
+    /// The epoch whose weights were kept (lowest validation loss), from 1.
+    pub best_epoch: usize,
+    /// Validation figures of the kept weights.
+    pub validation: Evaluation,
+    /// Wall-clock training time in seconds (feature extraction excluded).
+    pub seconds: f64,
+    /// Backend and threads used, for the record.
+    pub backend: String,
+}
+
+/// What the model was trained on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSummary {
+    /// The data folder as given.
+    pub source: String,
+    /// Tracks and segments per genre on each side of the split.
+    pub per_genre: Vec<GenreCounts>,
+    /// Training segments in all.
+    pub train_segments: usize,
+    /// Validation segments in all.
+    pub valid_segments: usize,
+}
+
+/// Tracks and segments of one genre on each side of the split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenreCounts {
+    /// Genre name.
+    pub genre: String,
+    /// Training tracks.
+    pub train_tracks: usize,
+    /// Validation tracks.
+    pub valid_tracks: usize,
+    /// Training segments.
+    pub train_segments: usize,
+    /// Validation segments.
+    pub valid_segments: usize,
+}
+
+/// Optimiser and loop settings of a training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hyperparameters {
+    /// Adam learning rate.
+    pub learning_rate: f64,
+    /// Segments per batch.
+    pub batch_size: usize,
+    /// Most epochs to run.
+    pub max_epochs: usize,
+    /// Epochs without a better validation loss before stopping.
+    pub patience: usize,
+    /// Seed for initialisation, shuffling and dropout.
+    pub seed: u64,
+    /// How class imbalance is handled.
+    pub class_balance: String,
+}
+
+/// Loss and accuracy after one epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EpochRecord {
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Mean training loss (class-weighted, with any penalty).
+    pub train_loss: f64,
+    /// Training segment accuracy.
+    pub train_accuracy: f64,
+    /// Mean validation loss (class-weighted).
+    pub valid_loss: f64,
+    /// Validation segment accuracy.
+    pub valid_accuracy: f64,
+}
+
+/// Validation figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evaluation {
+    /// Fraction of segments classified right.
+    pub segment_accuracy: f64,
+    /// Fraction of tracks classified right (mean of segment probabilities per track).
+    pub track_accuracy: f64,
+    /// Mean of the per-genre track accuracies (genres with validation tracks only).
+    pub balanced_track_accuracy: f64,
+    /// Figures per genre.
+    pub per_genre: Vec<GenreAccuracy>,
+    /// Track confusion matrix: `confusion[true][predicted]`, in label order.
+    pub confusion: Vec<Vec<usize>>,
+}
+
+/// Validation figures of one genre.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenreAccuracy {
+    /// Genre name.
+    pub genre: String,
+    /// Validation tracks of this genre.
+    pub tracks: usize,
+    /// Fraction of them classified right (absent with no tracks).
+    pub track_accuracy: Option<f64>,
+    /// Validation segments of this genre.
+    pub segments: usize,
+    /// Fraction of them classified right (absent with no segments).
+    pub segment_accuracy: Option<f64>,
+}

@@ -1,0 +1,389 @@
+//! Weights + card → a [`Classifier`]: MFCC segments in, genre probabilities per segment
+//! and for the whole song out. The CLI and the browser run this same code.
+
+use burn::prelude::*;
+use burn::store::burn_pack::{Bytes, Reader};
+use burn::store::{BurnpackStore, ModuleSnapshot};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use crate::card::{CARD_FORMAT, CARD_VERSION, ModelCard, sha256_hex};
+use crate::features::{FeatureSettings, SegmentMfcc};
+use crate::models::Network;
+
+/// Burnpack metadata key holding the labels (JSON) the weights were trained for.
+pub const META_LABELS: &str = "genre-classifier.labels";
+/// Burnpack metadata key holding the feature settings (JSON) the weights were trained on.
+pub const META_FEATURES: &str = "genre-classifier.features";
+/// Burnpack metadata key holding the architecture (JSON) of the weights.
+pub const META_ARCHITECTURE: &str = "genre-classifier.architecture";
+
+/// Segments per forward pass: bounds memory on long songs.
+const BATCH: usize = 64;
+
+/// Why a model could not be loaded or run.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// The card is not JSON, not a model card, or malformed.
+    #[error("model card is not valid: {0}")]
+    Card(String),
+    /// The card's parts contradict each other.
+    #[error("model card is inconsistent: {0}")]
+    Inconsistent(String),
+    /// The weights bytes are not a readable burnpack file.
+    #[error("weights file is corrupt or truncated ({bytes} bytes): {reason}")]
+    CorruptWeights {
+        /// Size of what was given.
+        bytes: usize,
+        /// What the reader said.
+        reason: String,
+    },
+    /// The weights were made for another model (labels, features or architecture).
+    #[error("weights file is for another model: {0}")]
+    ForeignWeights(String),
+    /// The weights' checksum or size differ from what the card records.
+    #[error(
+        "weights file does not match its card (expected {expected_bytes} bytes, sha256 {expected_sha256}; got {bytes} bytes, sha256 {sha256}): it is corrupt or from another training run"
+    )]
+    WeightsMismatch {
+        /// Size recorded in the card.
+        expected_bytes: u64,
+        /// Checksum recorded in the card.
+        expected_sha256: String,
+        /// Size given.
+        bytes: usize,
+        /// Checksum of what was given.
+        sha256: String,
+    },
+    /// The card's feature settings differ from the extractor's.
+    #[error("the model was trained on other feature settings: {}", .0.join("; "))]
+    FeatureMismatch(Vec<String>),
+    /// Segments do not have the shape the network takes.
+    #[error("segments of {frames}x{coefficients} do not fit the network")]
+    SegmentShape {
+        /// Frames per segment given.
+        frames: usize,
+        /// Coefficients per frame given.
+        coefficients: usize,
+    },
+    /// There was nothing to classify.
+    #[error("no segments to classify")]
+    NoSegments,
+    /// The network failed to run or to export.
+    #[error("network failed: {0}")]
+    Network(String),
+}
+
+/// Genre → probability, in label order; serialises as a JSON object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenreProbabilities(pub Vec<(String, f32)>);
+
+impl GenreProbabilities {
+    fn new(labels: &[String], values: &[f32]) -> Self {
+        Self(labels.iter().cloned().zip(values.iter().copied()).collect())
+    }
+
+    /// The most probable genre (first of equals), or `""` if empty.
+    pub fn top(&self) -> &str {
+        self.0
+            .iter()
+            .fold(None::<&(String, f32)>, |best, e| match best {
+                Some(b) if b.1 >= e.1 => Some(b),
+                _ => Some(e),
+            })
+            .map_or("", |(g, _)| g.as_str())
+    }
+
+    /// Genres from most to least probable.
+    pub fn ranked(&self) -> Vec<(String, f32)> {
+        let mut ranked = self.0.clone();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ranked
+    }
+
+    /// The probability of `genre`, if it is a label.
+    pub fn get(&self, genre: &str) -> Option<f32> {
+        self.0.iter().find(|(g, _)| g == genre).map(|(_, p)| *p)
+    }
+}
+
+impl Serialize for GenreProbabilities {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (genre, p) in &self.0 {
+            map.serialize_entry(genre, p)?;
+        }
+        map.end()
+    }
+}
+
+/// The verdict on one segment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SegmentVerdict {
+    /// Where the segment starts in the song, in seconds.
+    pub start_s: f64,
+    /// Its most probable genre.
+    pub genre: String,
+    /// Its genre probabilities.
+    pub probabilities: GenreProbabilities,
+}
+
+/// The verdict on a song: the mean of its segments' probabilities, and each segment's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Classification {
+    /// The most probable genre of the song.
+    pub genre: String,
+    /// The song's genre probabilities.
+    pub probabilities: GenreProbabilities,
+    /// Per segment, in time order.
+    pub segments: Vec<SegmentVerdict>,
+}
+
+/// A loaded model, ready to classify MFCC segments.
+#[derive(Debug)]
+pub struct Classifier {
+    card: ModelCard,
+    network: Network,
+    device: Device,
+}
+
+fn read_meta<T: serde::de::DeserializeOwned>(reader: &Reader, key: &str) -> Option<T> {
+    reader
+        .metadata()
+        .get(key)
+        .and_then(|v| serde_json::from_str(v).ok())
+}
+
+impl Classifier {
+    /// Parses a card, checking that it is one and that its parts agree.
+    pub fn parse_card(card_json: &str) -> Result<ModelCard, ModelError> {
+        let value: serde_json::Value =
+            serde_json::from_str(card_json).map_err(|e| ModelError::Card(e.to_string()))?;
+        if value.get("format").and_then(|f| f.as_str()) != Some(CARD_FORMAT) {
+            return Err(ModelError::Card(format!(
+                "it has no \"format\": \"{CARD_FORMAT}\" field, so it is not a model card"
+            )));
+        }
+        let version = value.get("version").and_then(|v| v.as_u64());
+        if version != Some(u64::from(CARD_VERSION)) {
+            return Err(ModelError::Card(format!(
+                "card version {version:?} is not the supported version {CARD_VERSION}"
+            )));
+        }
+        let card: ModelCard =
+            serde_json::from_value(value).map_err(|e| ModelError::Card(e.to_string()))?;
+        card.features
+            .validate()
+            .map_err(|e| ModelError::Card(e.to_string()))?;
+        let frames = card.features.frames_per_segment();
+        let coefficients = card.features.n_mfcc;
+        if card.labels.len() != card.architecture.classes() {
+            return Err(ModelError::Inconsistent(format!(
+                "{} labels but the network has {} outputs",
+                card.labels.len(),
+                card.architecture.classes()
+            )));
+        }
+        if !card.architecture.accepts(frames, coefficients) {
+            return Err(ModelError::Inconsistent(format!(
+                "the {} network does not take {frames}x{coefficients} segments",
+                card.architecture.name()
+            )));
+        }
+        if card.normalization.mean.len() != coefficients
+            || card.normalization.std.len() != coefficients
+        {
+            return Err(ModelError::Inconsistent(format!(
+                "normalisation has {}/{} values for {coefficients} coefficients",
+                card.normalization.mean.len(),
+                card.normalization.std.len()
+            )));
+        }
+        if card.normalization.std.iter().any(|s| !(*s > 0.0)) {
+            return Err(ModelError::Inconsistent(
+                "normalisation has a standard deviation that is not positive".into(),
+            ));
+        }
+        Ok(card)
+    }
+
+    /// Loads a model from its card (JSON text) and weights (burnpack bytes), refusing
+    /// weights that are corrupt, truncated, or made for other labels or settings.
+    pub fn load(card_json: &str, weights: &[u8], device: &Device) -> Result<Self, ModelError> {
+        let card = Self::parse_card(card_json)?;
+        let bytes = Bytes::from_bytes_vec(weights.to_vec());
+        let corrupt = |reason: String| ModelError::CorruptWeights {
+            bytes: weights.len(),
+            reason,
+        };
+        let reader = Reader::from_bytes(bytes.clone()).map_err(|e| corrupt(e.to_string()))?;
+        if let Some(labels) = read_meta::<Vec<String>>(&reader, META_LABELS)
+            && labels != card.labels
+        {
+            return Err(ModelError::ForeignWeights(format!(
+                "they were trained for the labels [{}], the card lists [{}]",
+                labels.join(", "),
+                card.labels.join(", ")
+            )));
+        }
+        if let Some(features) = read_meta::<FeatureSettings>(&reader, META_FEATURES) {
+            let differences = card.features.differences(&features);
+            if !differences.is_empty() {
+                return Err(ModelError::ForeignWeights(format!(
+                    "they were trained on other feature settings than the card's: {}",
+                    differences.join("; ")
+                )));
+            }
+        }
+        if let Some(arch) = read_meta::<crate::models::Architecture>(&reader, META_ARCHITECTURE)
+            && arch != card.architecture
+        {
+            return Err(ModelError::ForeignWeights(format!(
+                "they are for a {} network, the card describes a {} network of another shape",
+                arch.name(),
+                card.architecture.name()
+            )));
+        }
+        let sha256 = sha256_hex(weights);
+        if weights.len() as u64 != card.weights.bytes || sha256 != card.weights.sha256 {
+            return Err(ModelError::WeightsMismatch {
+                expected_bytes: card.weights.bytes,
+                expected_sha256: card.weights.sha256.clone(),
+                bytes: weights.len(),
+                sha256,
+            });
+        }
+        let mut network = card.architecture.init(device);
+        let mut store = BurnpackStore::from_bytes(Some(bytes));
+        network
+            .load_from(&mut store)
+            .map_err(|e| corrupt(e.to_string()))?;
+        Ok(Self {
+            card,
+            network,
+            device: device.clone(),
+        })
+    }
+
+    /// Wraps a network fresh from training with its card.
+    pub fn from_network(card: ModelCard, network: Network, device: &Device) -> Self {
+        Self {
+            card,
+            network,
+            device: device.clone(),
+        }
+    }
+
+    /// The network's weights as burnpack bytes, with labels, features and architecture
+    /// recorded in the metadata.
+    pub fn export_weights(network: &Network, card: &ModelCard) -> Result<Vec<u8>, ModelError> {
+        let json = |v: Result<String, serde_json::Error>| {
+            v.map_err(|e| ModelError::Network(e.to_string()))
+        };
+        let mut store = BurnpackStore::from_bytes(None)
+            .metadata(META_LABELS, json(serde_json::to_string(&card.labels))?)
+            .metadata(META_FEATURES, json(serde_json::to_string(&card.features))?)
+            .metadata(
+                META_ARCHITECTURE,
+                json(serde_json::to_string(&card.architecture))?,
+            );
+        network
+            .save_into(&mut store)
+            .map_err(|e| ModelError::Network(e.to_string()))?;
+        let bytes = store
+            .get_bytes()
+            .map_err(|e| ModelError::Network(e.to_string()))?;
+        Ok(bytes.to_vec())
+    }
+
+    /// The model card.
+    pub fn card(&self) -> &ModelCard {
+        &self.card
+    }
+
+    /// The network.
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    /// Checks that features computed with `settings` are what the model was trained on.
+    pub fn check_features(&self, settings: &FeatureSettings) -> Result<(), ModelError> {
+        let differences = self.card.features.differences(settings);
+        if differences.is_empty() {
+            Ok(())
+        } else {
+            Err(ModelError::FeatureMismatch(differences))
+        }
+    }
+
+    /// Genre probabilities (label order) of each segment.
+    pub fn segment_probabilities(
+        &self,
+        segments: &[SegmentMfcc],
+    ) -> Result<Vec<Vec<f32>>, ModelError> {
+        let frames = self.card.features.frames_per_segment();
+        let coefficients = self.card.features.n_mfcc;
+        let classes = self.card.labels.len();
+        let mut out = Vec::with_capacity(segments.len());
+        for batch in segments.chunks(BATCH) {
+            let mut data = Vec::with_capacity(batch.len() * frames * coefficients);
+            for segment in batch {
+                let m = &segment.mfcc;
+                if m.n_frames != frames || m.n_mfcc != coefficients {
+                    return Err(ModelError::SegmentShape {
+                        frames: m.n_frames,
+                        coefficients: m.n_mfcc,
+                    });
+                }
+                data.extend_from_slice(&m.data);
+            }
+            self.card.normalization.apply(&mut data);
+            let input = Tensor::<3>::from_data(
+                TensorData::new(data, [batch.len(), frames, coefficients]),
+                &self.device,
+            );
+            let probabilities = burn::tensor::activation::softmax(self.network.forward(input), 1);
+            let values = probabilities
+                .into_data()
+                .try_to_vec::<f32>()
+                .map_err(|e| ModelError::Network(format!("{e:?}")))?;
+            out.extend(values.chunks(classes).map(<[f32]>::to_vec));
+        }
+        Ok(out)
+    }
+
+    /// Classifies a song from its segments: each segment's verdict, and the song's as the
+    /// mean of its segments' probabilities.
+    pub fn classify(&self, segments: &[SegmentMfcc]) -> Result<Classification, ModelError> {
+        if segments.is_empty() {
+            return Err(ModelError::NoSegments);
+        }
+        let per_segment = self.segment_probabilities(segments)?;
+        let labels = &self.card.labels;
+        let mut mean = vec![0f32; labels.len()];
+        for p in &per_segment {
+            for (m, x) in mean.iter_mut().zip(p) {
+                *m += x;
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= per_segment.len() as f32);
+        let probabilities = GenreProbabilities::new(labels, &mean);
+        let segments = segments
+            .iter()
+            .zip(&per_segment)
+            .map(|(segment, p)| {
+                let probabilities = GenreProbabilities::new(labels, p);
+                SegmentVerdict {
+                    start_s: segment.span.start_seconds(&self.card.features),
+                    genre: probabilities.top().to_owned(),
+                    probabilities,
+                }
+            })
+            .collect();
+        Ok(Classification {
+            genre: probabilities.top().to_owned(),
+            probabilities,
+            segments,
+        })
+    }
+}

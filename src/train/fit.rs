@@ -1,0 +1,257 @@
+//! The training loop: Adam on class-weighted cross-entropy, shuffled mini-batches,
+//! validation after each epoch, early stopping on the validation loss keeping the best
+//! weights.
+
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
+use crate::card::EpochRecord;
+use crate::models::{Architecture, Network};
+
+/// Segments as one flat, normalised array with their labels.
+#[derive(Debug, Clone, Copy)]
+pub struct Examples<'a> {
+    /// `count × frames × coefficients` values.
+    pub data: &'a [f32],
+    /// The label of each segment.
+    pub labels: &'a [usize],
+    /// Frames per segment.
+    pub frames: usize,
+    /// Coefficients per frame.
+    pub coefficients: usize,
+}
+
+impl Examples<'_> {
+    fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    fn batch(&self, indices: &[usize], device: &Device) -> Tensor<3> {
+        let size = self.frames * self.coefficients;
+        let mut values = Vec::with_capacity(indices.len() * size);
+        for &i in indices {
+            values.extend_from_slice(&self.data[i * size..(i + 1) * size]);
+        }
+        Tensor::from_data(
+            TensorData::new(values, [indices.len(), self.frames, self.coefficients]),
+            device,
+        )
+    }
+}
+
+/// Optimiser and loop settings.
+#[derive(Debug, Clone)]
+pub struct FitOptions {
+    /// Adam learning rate.
+    pub learning_rate: f64,
+    /// Segments per batch.
+    pub batch_size: usize,
+    /// Most epochs.
+    pub max_epochs: usize,
+    /// Epochs without improvement of the validation loss before stopping.
+    pub patience: usize,
+    /// Seed of initialisation, shuffling and dropout.
+    pub seed: u64,
+    /// Loss weight of each class (training).
+    pub class_weights: Vec<f32>,
+    /// Whether to draw progress bars.
+    pub show_progress: bool,
+}
+
+/// What training produced.
+#[derive(Debug)]
+pub struct Fitted {
+    /// The weights with the lowest validation loss, in inference mode.
+    pub network: Network,
+    /// One record per epoch run.
+    pub history: Vec<EpochRecord>,
+    /// The epoch of `network`, from 1.
+    pub best_epoch: usize,
+}
+
+/// Loss weights `n / (classes × n_c)` that give every class the same total weight;
+/// classes absent from `labels` get weight 0.
+pub fn balanced_class_weights(labels: &[usize], classes: usize) -> Vec<f32> {
+    let mut counts = vec![0usize; classes];
+    for &l in labels {
+        counts[l] += 1;
+    }
+    let present = counts.iter().filter(|&&c| c > 0).count().max(1);
+    counts
+        .iter()
+        .map(|&c| {
+            if c == 0 {
+                0.0
+            } else {
+                labels.len() as f32 / (present as f32 * c as f32)
+            }
+        })
+        .collect()
+}
+
+/// Segment probabilities of `examples` under `network` (in inference mode).
+pub fn predict(network: &Network, examples: &Examples, device: &Device) -> Vec<Vec<f32>> {
+    let indices: Vec<usize> = (0..examples.len()).collect();
+    let mut out = Vec::with_capacity(examples.len());
+    for chunk in indices.chunks(256) {
+        let logits = network.forward(examples.batch(chunk, device));
+        let p = burn::tensor::activation::softmax(logits, 1)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap_or_default();
+        let classes = p.len() / chunk.len().max(1);
+        out.extend(p.chunks(classes.max(1)).map(<[f32]>::to_vec));
+    }
+    out
+}
+
+/// Weighted mean negative log-likelihood and accuracy of probabilities against labels.
+fn weighted_loss_and_accuracy(probs: &[Vec<f32>], labels: &[usize], weights: &[f32]) -> (f64, f64) {
+    let (mut loss, mut weight, mut hits) = (0f64, 0f64, 0usize);
+    for (p, &l) in probs.iter().zip(labels) {
+        let w = f64::from(weights[l]);
+        loss -= w * f64::from(p[l].max(1e-12)).ln();
+        weight += w;
+        let best = p
+            .iter()
+            .enumerate()
+            .fold(
+                (0, f32::NEG_INFINITY),
+                |b, (i, &x)| if x > b.1 { (i, x) } else { b },
+            )
+            .0;
+        hits += usize::from(best == l);
+    }
+    (
+        loss / weight.max(1e-12),
+        hits as f64 / probs.len().max(1) as f64,
+    )
+}
+
+/// Trains `architecture` on `train`, validating on `valid` after each epoch.
+pub fn fit(
+    architecture: &Architecture,
+    train: &Examples,
+    valid: &Examples,
+    options: &FitOptions,
+    mut on_epoch: impl FnMut(&EpochRecord),
+) -> Fitted {
+    let device = crate::models::cpu_device();
+    let train_device = device.clone().autodiff();
+    train_device.seed(options.seed);
+    let mut network = architecture.init(&train_device);
+    let mut optimizer = AdamConfig::new().with_epsilon(1e-7).init();
+    let classes = architecture.classes();
+    let loss_fn = CrossEntropyLossConfig::new()
+        .with_weights(Some(options.class_weights.clone()))
+        .init(&train_device);
+    let valid_weights = balanced_class_weights(valid.labels, classes);
+    let l2 = architecture.l2();
+    let mut rng = StdRng::seed_from_u64(options.seed);
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    let mut history = Vec::new();
+    let mut best: Option<(f64, usize, Network)> = None;
+    let batches = train.len().div_ceil(options.batch_size.max(1));
+    for epoch in 1..=options.max_epochs {
+        order.shuffle(&mut rng);
+        let bar = if options.show_progress {
+            ProgressBar::new(batches as u64)
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template("epoch {prefix:>3} [{bar:30}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(epoch.to_string());
+        let (mut loss_sum, mut hits, mut seen) = (0f64, 0usize, 0usize);
+        for chunk in order.chunks(options.batch_size.max(1)) {
+            let input = train.batch(chunk, &train_device);
+            let targets = Tensor::<1, Int>::from_data(
+                TensorData::new(
+                    chunk
+                        .iter()
+                        .map(|&i| train.labels[i] as i64)
+                        .collect::<Vec<_>>(),
+                    [chunk.len()],
+                ),
+                &train_device,
+            );
+            let logits = network.forward(input);
+            let predicted = logits
+                .clone()
+                .argmax(1)
+                .into_data()
+                .try_to_vec::<i64>()
+                .unwrap_or_default();
+            hits += predicted
+                .iter()
+                .zip(chunk)
+                .filter(|(p, i)| **p as usize == train.labels[**i])
+                .count();
+            let mut loss = loss_fn.forward(logits, targets);
+            if let Some(penalty) = network.penalty(l2) {
+                loss = loss + penalty;
+            }
+            let loss_value = loss
+                .clone()
+                .into_data()
+                .try_to_vec::<f32>()
+                .ok()
+                .and_then(|v| v.first().copied())
+                .unwrap_or(f32::NAN);
+            loss_sum += f64::from(loss_value) * chunk.len() as f64;
+            seen += chunk.len();
+            let grads = GradientsParams::from_grads(loss.backward(), &network);
+            network = optimizer.step(options.learning_rate, network, grads);
+            bar.inc(1);
+            bar.set_message(format!(
+                "loss {:.4} acc {:.3}",
+                loss_sum / seen as f64,
+                hits as f64 / seen as f64
+            ));
+        }
+        let inference = network.valid();
+        let probs = predict(&inference, valid, &device);
+        let (valid_loss, valid_accuracy) =
+            weighted_loss_and_accuracy(&probs, valid.labels, &valid_weights);
+        let record = EpochRecord {
+            epoch,
+            train_loss: loss_sum / seen.max(1) as f64,
+            train_accuracy: hits as f64 / seen.max(1) as f64,
+            valid_loss,
+            valid_accuracy,
+        };
+        bar.finish_with_message(format!(
+            "loss {:.4} acc {:.3} | valid loss {:.4} acc {:.3}",
+            record.train_loss, record.train_accuracy, valid_loss, valid_accuracy
+        ));
+        on_epoch(&record);
+        history.push(record);
+        let improved = best.as_ref().is_none_or(|(l, _, _)| valid_loss < *l);
+        if improved {
+            best = Some((valid_loss, epoch, inference));
+        } else if best
+            .as_ref()
+            .is_some_and(|(_, e, _)| epoch - e >= options.patience)
+        {
+            break;
+        }
+    }
+    let (network, best_epoch) = match best {
+        Some((_, epoch, network)) => (network, epoch),
+        None => (network.valid(), 0),
+    };
+    Fitted {
+        network,
+        history,
+        best_epoch,
+    }
+}

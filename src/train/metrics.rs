@@ -1,0 +1,96 @@
+//! Validation figures: segment and track accuracy, per genre, and the confusion matrix.
+
+use crate::card::{Evaluation, GenreAccuracy};
+
+fn argmax(p: &[f32]) -> usize {
+    p.iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |best, (i, &x)| {
+            if x > best.1 { (i, x) } else { best }
+        })
+        .0
+}
+
+fn ratio(hits: usize, total: usize) -> Option<f64> {
+    (total > 0).then(|| hits as f64 / total as f64)
+}
+
+/// Evaluates per-segment probabilities against labels; `tracks[i]` names the track of
+/// segment `i`, and a track's verdict is the mean of its segments' probabilities.
+pub fn evaluate(
+    probabilities: &[Vec<f32>],
+    labels: &[usize],
+    tracks: &[usize],
+    genres: &[String],
+) -> Evaluation {
+    let classes = genres.len();
+    let mut seg_hits = vec![0usize; classes];
+    let mut seg_total = vec![0usize; classes];
+    // Track index → (label, summed probabilities), in first-seen order.
+    let mut track_sums: Vec<(usize, usize, Vec<f32>)> = Vec::new();
+    for ((p, &label), &track) in probabilities.iter().zip(labels).zip(tracks) {
+        seg_total[label] += 1;
+        if argmax(p) == label {
+            seg_hits[label] += 1;
+        }
+        match track_sums.iter_mut().find(|(t, _, _)| *t == track) {
+            Some((_, _, sum)) => sum.iter_mut().zip(p).for_each(|(s, x)| *s += x),
+            None => track_sums.push((track, label, p.clone())),
+        }
+    }
+    let mut confusion = vec![vec![0usize; classes]; classes];
+    for (_, label, sum) in &track_sums {
+        confusion[*label][argmax(sum)] += 1;
+    }
+    let track_total: Vec<usize> = confusion.iter().map(|row| row.iter().sum()).collect();
+    let per_genre: Vec<GenreAccuracy> = (0..classes)
+        .map(|g| GenreAccuracy {
+            genre: genres[g].clone(),
+            tracks: track_total[g],
+            track_accuracy: ratio(confusion[g][g], track_total[g]),
+            segments: seg_total[g],
+            segment_accuracy: ratio(seg_hits[g], seg_total[g]),
+        })
+        .collect();
+    let present: Vec<f64> = per_genre.iter().filter_map(|g| g.track_accuracy).collect();
+    Evaluation {
+        segment_accuracy: ratio(seg_hits.iter().sum(), seg_total.iter().sum()).unwrap_or(0.0),
+        track_accuracy: ratio(
+            (0..classes).map(|g| confusion[g][g]).sum(),
+            track_total.iter().sum(),
+        )
+        .unwrap_or(0.0),
+        balanced_track_accuracy: if present.is_empty() {
+            0.0
+        } else {
+            present.iter().sum::<f64>() / present.len() as f64
+        },
+        per_genre,
+        confusion,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_track_is_judged_by_its_mean_probabilities() {
+        let genres = vec!["a".to_string(), "b".to_string()];
+        // Track 0 (label a): one segment says b weakly, two say a: a by mean.
+        // Track 1 (label b): both segments say a: wrong.
+        let p = vec![
+            vec![0.45, 0.55],
+            vec![0.9, 0.1],
+            vec![0.8, 0.2],
+            vec![0.6, 0.4],
+            vec![0.7, 0.3],
+        ];
+        let e = evaluate(&p, &[0, 0, 0, 1, 1], &[0, 0, 0, 1, 1], &genres);
+        assert_eq!(e.confusion, vec![vec![1, 0], vec![1, 0]]);
+        assert!((e.track_accuracy - 0.5).abs() < 1e-12);
+        assert!((e.segment_accuracy - 0.4).abs() < 1e-12);
+        assert_eq!(e.per_genre[1].track_accuracy, Some(0.0));
+        assert!((e.balanced_track_accuracy - 0.5).abs() < 1e-12);
+    }
+}

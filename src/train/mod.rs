@@ -1,0 +1,390 @@
+//! Training (native only): find the tracks of a data folder, extract or load their
+//! features, split, fit a network, evaluate it, and write weights, card and plots.
+
+mod cache;
+mod fit;
+mod metrics;
+mod plots;
+mod split;
+mod tracks;
+
+pub use cache::FeatureCache;
+pub use fit::{Examples, FitOptions, Fitted, balanced_class_weights, fit, predict};
+pub use metrics::evaluate;
+pub use plots::{confusion_matrix, training_curves};
+pub use split::{Side, SplitKind, SplitOptions, Unlisted, assign_tracks, split_segments};
+pub use tracks::{Track, TrackSet, find_tracks, track_id};
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::atomic_file::write_atomically;
+use crate::card::{
+    CARD_FILE, CARD_FORMAT, CARD_VERSION, DataSummary, GenreCounts, Hyperparameters, ModelCard,
+    Normalization, TrainingReport, WEIGHTS_FILE, WeightsInfo,
+};
+use crate::dataset::FileError;
+use crate::features::{FeatureSettings, MfccExtractor, SegmentMfcc};
+use crate::inference::Classifier;
+use crate::models::Architecture;
+
+/// Why training could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// The data folder, its lists or its files are unusable.
+    #[error("{0}")]
+    Data(String),
+    /// An option is out of range.
+    #[error("{0}")]
+    Options(String),
+    /// Writing an output failed.
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The network could not be exported.
+    #[error(transparent)]
+    Model(#[from] crate::inference::ModelError),
+}
+
+/// Tutorial defaults per architecture: (learning rate, batch size, epochs).
+pub fn tutorial_defaults(architecture: &str) -> (f64, usize, usize) {
+    match architecture {
+        "ann" => (1e-4, 32, 50),
+        "ann-reg" => (1e-4, 32, 100),
+        "cnn" => (1e-4, 16, 300),
+        _ => (1e-4, 32, 30),
+    }
+}
+
+/// Everything a training run needs.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// The data folder.
+    pub data: PathBuf,
+    /// Architecture name (`ann`, `ann-reg`, `cnn`, `rnn`).
+    pub architecture: String,
+    /// Output model folder.
+    pub out: PathBuf,
+    /// How to split.
+    pub split: SplitOptions,
+    /// Optimiser and loop settings (class weights are filled in by [`run`]).
+    pub fit: FitOptions,
+    /// Feature cache folder (`None`: no cache).
+    pub cache: Option<PathBuf>,
+    /// Feature settings.
+    pub features: FeatureSettings,
+}
+
+/// A finished run: the card written and the files.
+#[derive(Debug)]
+pub struct TrainOutcome {
+    /// The model card as written.
+    pub card: ModelCard,
+    /// The files written.
+    pub files: Vec<PathBuf>,
+    /// Files skipped, with the reason.
+    pub skipped: Vec<String>,
+    /// Segments loaded from the cache rather than computed.
+    pub cached_files: usize,
+}
+
+/// Segments of every track (empty for unreadable ones), in parallel, through the cache.
+fn extract_all(
+    set: &TrackSet,
+    settings: &FeatureSettings,
+    cache: Option<&FeatureCache>,
+    show_progress: bool,
+) -> Result<(Vec<Result<Vec<SegmentMfcc>, FileError>>, usize), TrainError> {
+    MfccExtractor::new(settings.clone()).map_err(|e| TrainError::Options(e.to_string()))?;
+    let bar = if show_progress {
+        ProgressBar::new(set.tracks.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("features [{bar:30}] {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let hits = std::sync::atomic::AtomicUsize::new(0);
+    let results = set
+        .tracks
+        .par_iter()
+        .map_init(
+            || MfccExtractor::new(settings.clone()).ok(),
+            |extractor, track| {
+                let result = if let Some(cached) = cache.and_then(|c| c.load(&track.path)) {
+                    hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    Ok(cached)
+                } else {
+                    match extractor.as_mut() {
+                        Some(e) => crate::dataset::extract_file(&track.path, e, usize::MAX),
+                        None => Ok(Vec::new()),
+                    }
+                    .inspect(|segments| {
+                        if let Some(cache) = cache
+                            && let Err(e) = cache.store(&track.path, segments)
+                        {
+                            bar.suspend(|| eprintln!("warning: feature cache not written: {e}"));
+                        }
+                    })
+                };
+                bar.inc(1);
+                result
+            },
+        )
+        .collect();
+    bar.finish_and_clear();
+    Ok((results, hits.into_inner()))
+}
+
+/// Runs a whole training: see the module docs.
+pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
+    let frames = options.features.frames_per_segment();
+    let coefficients = options.features.n_mfcc;
+    let set = find_tracks(&options.data)?;
+    let architecture = Architecture::tutorial(
+        &options.architecture,
+        frames,
+        coefficients,
+        set.genres.len(),
+    )
+    .ok_or_else(|| {
+        TrainError::Options(format!(
+            "unknown model {:?}: use one of {}",
+            options.architecture,
+            crate::models::ARCHITECTURE_NAMES.join(", ")
+        ))
+    })?;
+    let track_sides = assign_tracks(&set, &options.split)?;
+    let cache = options
+        .cache
+        .as_ref()
+        .map(|dir| FeatureCache::new(dir, &options.features));
+    let (extracted, cached_files) = extract_all(
+        &set,
+        &options.features,
+        cache.as_ref(),
+        options.fit.show_progress,
+    )?;
+
+    // Flatten to segments, keeping each one's track and side.
+    let mut skipped = Vec::new();
+    let mut segments: Vec<(usize, Vec<f32>)> = Vec::new(); // (track, coefficients)
+    for (t, result) in extracted.into_iter().enumerate() {
+        match result {
+            Ok(list) => segments.extend(list.into_iter().map(|s| (t, s.mfcc.data))),
+            Err(e) => skipped.push(e.to_string()),
+        }
+    }
+    let segment_sides: Vec<Side> = match options.split.kind {
+        SplitKind::Random => {
+            let random = split_segments(segments.len(), &options.split);
+            segments
+                .iter()
+                .zip(random)
+                .map(|((t, _), side)| {
+                    if track_sides[*t] == Side::Excluded {
+                        Side::Excluded
+                    } else {
+                        side
+                    }
+                })
+                .collect()
+        }
+        _ => segments.iter().map(|(t, _)| track_sides[*t]).collect(),
+    };
+    let pick = |side: Side| -> Vec<usize> {
+        (0..segments.len())
+            .filter(|&i| segment_sides[i] == side)
+            .collect()
+    };
+    let (train_ids, valid_ids) = (pick(Side::Train), pick(Side::Valid));
+    if train_ids.is_empty() {
+        return Err(TrainError::Data(format!(
+            "{}: no readable training tracks ({} files skipped)",
+            options.data.display(),
+            skipped.len()
+        )));
+    }
+    if let Some(g) = (0..set.genres.len()).find(|&g| {
+        !train_ids
+            .iter()
+            .any(|&i| set.tracks[segments[i].0].label == g)
+    }) {
+        return Err(TrainError::Data(format!(
+            "genre {:?} has no readable training tracks",
+            set.genres[g]
+        )));
+    }
+
+    let normalization = Normalization::fit(
+        train_ids
+            .iter()
+            .flat_map(|&i| segments[i].1.chunks(coefficients)),
+        coefficients,
+    );
+    let gather = |ids: &[usize]| -> (Vec<f32>, Vec<usize>, Vec<usize>) {
+        let mut data = Vec::with_capacity(ids.len() * frames * coefficients);
+        let (mut labels, mut tracks) = (Vec::new(), Vec::new());
+        for &i in ids {
+            let start = data.len();
+            data.extend_from_slice(&segments[i].1);
+            normalization.apply(&mut data[start..]);
+            labels.push(set.tracks[segments[i].0].label);
+            tracks.push(segments[i].0);
+        }
+        (data, labels, tracks)
+    };
+    let (train_data, train_labels, _) = gather(&train_ids);
+    let (valid_data, valid_labels, valid_tracks) = gather(&valid_ids);
+    let train = Examples {
+        data: &train_data,
+        labels: &train_labels,
+        frames,
+        coefficients,
+    };
+    let valid = Examples {
+        data: &valid_data,
+        labels: &valid_labels,
+        frames,
+        coefficients,
+    };
+    let mut fit_options = options.fit.clone();
+    fit_options.class_weights = balanced_class_weights(&train_labels, set.genres.len());
+
+    let started = Instant::now();
+    let fitted = fit(&architecture, &train, &valid, &fit_options, |_| {});
+    let seconds = started.elapsed().as_secs_f64();
+
+    let device = crate::models::cpu_device();
+    let probabilities = predict(&fitted.network, &valid, &device);
+    let validation = evaluate(&probabilities, &valid_labels, &valid_tracks, &set.genres);
+    let per_genre = (0..set.genres.len())
+        .map(|g| {
+            let count_tracks = |side: Side| {
+                set.tracks
+                    .iter()
+                    .enumerate()
+                    .filter(|(t, tr)| {
+                        tr.label == g
+                            && segments
+                                .iter()
+                                .zip(&segment_sides)
+                                .any(|((st, _), s)| st == t && *s == side)
+                    })
+                    .count()
+            };
+            let count_segments = |labels: &[usize]| labels.iter().filter(|&&l| l == g).count();
+            GenreCounts {
+                genre: set.genres[g].clone(),
+                train_tracks: count_tracks(Side::Train),
+                valid_tracks: count_tracks(Side::Valid),
+                train_segments: count_segments(&train_labels),
+                valid_segments: count_segments(&valid_labels),
+            }
+        })
+        .collect();
+    let mut card = ModelCard {
+        format: CARD_FORMAT.into(),
+        version: CARD_VERSION,
+        parameters: fitted.network.num_params(),
+        architecture,
+        labels: set.genres.clone(),
+        features: options.features.clone(),
+        normalization,
+        weights: WeightsInfo::of(WEIGHTS_FILE, &[]),
+        training: Some(TrainingReport {
+            data: DataSummary {
+                source: options.data.display().to_string(),
+                per_genre,
+                train_segments: train_labels.len(),
+                valid_segments: valid_labels.len(),
+            },
+            split: options.split.describe(),
+            hyperparameters: Hyperparameters {
+                learning_rate: fit_options.learning_rate,
+                batch_size: fit_options.batch_size,
+                max_epochs: fit_options.max_epochs,
+                patience: fit_options.patience,
+                seed: fit_options.seed,
+                class_balance: "class-weighted cross-entropy, weight n/(classes·n_c) per genre"
+                    .into(),
+            },
+            history: fitted.history.clone(),
+            best_epoch: fitted.best_epoch,
+            validation,
+            seconds,
+            backend: format!("burn flex, {} threads", rayon::current_num_threads()),
+        }),
+    };
+    let weights = Classifier::export_weights(&fitted.network, &card)?;
+    card.weights = WeightsInfo::of(WEIGHTS_FILE, &weights);
+    let files = write_model(&options.out, &card, &weights)?;
+    Ok(TrainOutcome {
+        card,
+        files,
+        skipped,
+        cached_files,
+    })
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
+    use std::io::Write;
+    write_atomically(path, |w| w.write_all(bytes)).map_err(|source| TrainError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes a model folder: weights, plots, then the card last (each file atomically).
+pub fn write_model(
+    out: &Path,
+    card: &ModelCard,
+    weights: &[u8],
+) -> Result<Vec<PathBuf>, TrainError> {
+    std::fs::create_dir_all(out).map_err(|source| TrainError::Write {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let mut files = vec![out.join(WEIGHTS_FILE)];
+    write_file(&files[0], weights)?;
+    if let Some(report) = &card.training {
+        let name = card.architecture.name();
+        let curves = out.join("training.svg");
+        write_file(
+            &curves,
+            training_curves(
+                &report.history,
+                report.best_epoch,
+                &format!("{name}: training"),
+            )
+            .as_bytes(),
+        )?;
+        let confusion = out.join("confusion.svg");
+        write_file(
+            &confusion,
+            confusion_matrix(
+                &report.validation,
+                &card.labels,
+                &format!("{name}: validation tracks"),
+            )
+            .as_bytes(),
+        )?;
+        files.extend([curves, confusion]);
+    }
+    let json =
+        serde_json::to_string_pretty(card).map_err(|e| TrainError::Data(format!("card: {e}")))?;
+    let card_path = out.join(CARD_FILE);
+    write_file(&card_path, json.as_bytes())?;
+    files.push(card_path);
+    Ok(files)
+}
