@@ -196,6 +196,8 @@ pub struct Hyperparameters {
     pub seed: u64,
     /// How class imbalance is handled.
     pub class_balance: String,
+    /// Data augmentation applied to training segments.
+    pub augmentation: String,
 }
 
 /// Loss and accuracy after one epoch.
@@ -208,7 +210,7 @@ pub struct EpochRecord {
     pub train_loss: f64,
     /// Training segment accuracy.
     pub train_accuracy: f64,
-    /// Mean validation loss (class-weighted).
+    /// Mean validation loss (unweighted, as Keras reports it).
     pub valid_loss: f64,
     /// Validation segment accuracy.
     pub valid_accuracy: f64,

@@ -2,7 +2,7 @@
 //! and for the whole song out. The CLI and the browser run this same code.
 
 use burn::prelude::*;
-use burn::store::burn_pack::{Bytes, Reader};
+use burn::store::burn_pack::{Bytes, Reader, Writer};
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -17,6 +17,31 @@ pub const META_LABELS: &str = "genre-classifier.labels";
 pub const META_FEATURES: &str = "genre-classifier.features";
 /// Burnpack metadata key holding the architecture (JSON) of the weights.
 pub const META_ARCHITECTURE: &str = "genre-classifier.architecture";
+
+/// Reads a model folder (`card.json` and the weights file it names) and loads it.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn load_model_dir(dir: &std::path::Path, device: &Device) -> Result<Classifier, ModelError> {
+    let card_path = dir.join(crate::card::CARD_FILE);
+    let name = |p: &std::path::Path, e: &dyn std::fmt::Display| format!("{}: {e}", p.display());
+    let card_json =
+        std::fs::read_to_string(&card_path).map_err(|e| ModelError::Card(name(&card_path, &e)))?;
+    let card =
+        Classifier::parse_card(&card_json).map_err(|e| ModelError::Card(name(&card_path, &e)))?;
+    let weights_path = dir.join(&card.weights.file);
+    let weights = std::fs::read(&weights_path).map_err(|e| ModelError::CorruptWeights {
+        bytes: 0,
+        reason: name(&weights_path, &e),
+    })?;
+    Classifier::load(&card_json, &weights, device).map_err(|e| match e {
+        ModelError::CorruptWeights { bytes, reason } => ModelError::CorruptWeights {
+            bytes,
+            reason: name(&weights_path, &reason),
+        },
+        ModelError::ForeignWeights(m) => ModelError::ForeignWeights(name(&weights_path, &m)),
+        ModelError::WeightsMismatch { .. } => ModelError::ForeignWeights(name(&weights_path, &e)),
+        other => other,
+    })
+}
 
 /// Segments per forward pass: bounds memory on long songs.
 const BATCH: usize = 64;
@@ -199,7 +224,12 @@ impl Classifier {
                 card.normalization.std.len()
             )));
         }
-        if card.normalization.std.iter().any(|s| !(*s > 0.0)) {
+        if card
+            .normalization
+            .std
+            .iter()
+            .any(|s| s.is_nan() || *s <= 0.0)
+        {
             return Err(ModelError::Inconsistent(
                 "normalisation has a standard deviation that is not positive".into(),
             ));
@@ -280,18 +310,24 @@ impl Classifier {
         let json = |v: Result<String, serde_json::Error>| {
             v.map_err(|e| ModelError::Network(e.to_string()))
         };
-        let mut store = BurnpackStore::from_bytes(None)
-            .metadata(META_LABELS, json(serde_json::to_string(&card.labels))?)
-            .metadata(META_FEATURES, json(serde_json::to_string(&card.features))?)
-            .metadata(
+        // Tensors without their random parameter ids, so the same training gives the
+        // same file byte for byte.
+        let tensors = network
+            .collect(None, None, false)
+            .into_iter()
+            .map(|mut t| {
+                t.param_id = None;
+                t
+            })
+            .collect();
+        let bytes = Writer::new(tensors)
+            .with_metadata(META_LABELS, &json(serde_json::to_string(&card.labels))?)
+            .with_metadata(META_FEATURES, &json(serde_json::to_string(&card.features))?)
+            .with_metadata(
                 META_ARCHITECTURE,
-                json(serde_json::to_string(&card.architecture))?,
-            );
-        network
-            .save_into(&mut store)
-            .map_err(|e| ModelError::Network(e.to_string()))?;
-        let bytes = store
-            .get_bytes()
+                &json(serde_json::to_string(&card.architecture))?,
+            )
+            .into_bytes()
             .map_err(|e| ModelError::Network(e.to_string()))?;
         Ok(bytes.to_vec())
     }

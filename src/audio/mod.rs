@@ -89,7 +89,16 @@ impl Clip {
     pub fn seconds(&self) -> f64 {
         self.samples.len() as f64 / f64::from(self.sample_rate)
     }
+
+    /// Whether the clip is silent: its loudest sample is below [`SILENCE_PEAK`]
+    /// (-60 dBFS), so there is nothing to classify.
+    pub fn is_silent(&self) -> bool {
+        self.samples.iter().all(|s| s.abs() < SILENCE_PEAK)
+    }
 }
+
+/// Peak level below which a clip counts as silent: 0.001, i.e. -60 dBFS.
+pub const SILENCE_PEAK: f32 = 0.001;
 
 /// Refuses sample rates no real recording has.
 pub fn check_sample_rate(rate: u32) -> Result<(), AudioError> {

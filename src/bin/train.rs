@@ -55,6 +55,13 @@ struct Args {
     /// Seed for initialisation, shuffling, dropout and the random splits.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Train on the segments as they are, without random time and coefficient masks.
+    #[arg(long)]
+    no_augment: bool,
+    /// Class balance of the loss: each genre's weight is (n / (genres × n_genre))^this;
+    /// 1 weighs all genres equally, 0.5 meets the data halfway, 0 is unweighted.
+    #[arg(long, default_value_t = 0.5)]
+    class_balance: f32,
     /// Feature cache folder.
     #[arg(long, default_value = "target/feature-cache")]
     cache: PathBuf,
@@ -148,15 +155,29 @@ fn run(args: Args) -> Result<()> {
             patience: args.patience.max(1),
             seed: args.seed,
             class_weights: Vec::new(),
+            augment: !args.no_augment,
             show_progress: true,
         },
         cache: (!args.no_cache).then_some(args.cache),
+        class_balance: args.class_balance,
         features,
     };
     let outcome = train::run(&options)
         .with_context(|| format!("training {} on {}", args.model, args.data.display()))?;
     for reason in &outcome.skipped {
         eprintln!("skipped: {reason}");
+    }
+    if let Some(report) = &outcome.card.training {
+        let tracks: usize = report
+            .data
+            .per_genre
+            .iter()
+            .map(|g| g.train_tracks + g.valid_tracks)
+            .sum();
+        println!(
+            "features: {tracks} tracks used, {} files read from the feature cache",
+            outcome.cached_files
+        );
     }
     if !outcome.skipped.is_empty() {
         eprintln!("{} files skipped", outcome.skipped.len());

@@ -77,6 +77,8 @@ pub struct TrainOptions {
     pub split: SplitOptions,
     /// Optimiser and loop settings (class weights are filled in by [`run`]).
     pub fit: FitOptions,
+    /// Class balance exponent (see [`balanced_class_weights`]): 1 full, 0.5 square root.
+    pub class_balance: f32,
     /// Feature cache folder (`None`: no cache).
     pub cache: Option<PathBuf>,
     /// Feature settings.
@@ -96,13 +98,16 @@ pub struct TrainOutcome {
     pub cached_files: usize,
 }
 
+/// The segments of one track, or why it could not be read.
+type TrackFeatures = Result<Vec<SegmentMfcc>, FileError>;
+
 /// Segments of every track (empty for unreadable ones), in parallel, through the cache.
 fn extract_all(
     set: &TrackSet,
     settings: &FeatureSettings,
     cache: Option<&FeatureCache>,
     show_progress: bool,
-) -> Result<(Vec<Result<Vec<SegmentMfcc>, FileError>>, usize), TrainError> {
+) -> Result<(Vec<TrackFeatures>, usize), TrainError> {
     MfccExtractor::new(settings.clone()).map_err(|e| TrainError::Options(e.to_string()))?;
     let bar = if show_progress {
         ProgressBar::new(set.tracks.len() as u64)
@@ -259,7 +264,8 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
         coefficients,
     };
     let mut fit_options = options.fit.clone();
-    fit_options.class_weights = balanced_class_weights(&train_labels, set.genres.len());
+    fit_options.class_weights =
+        balanced_class_weights(&train_labels, set.genres.len(), options.class_balance);
 
     let started = Instant::now();
     let fitted = fit(&architecture, &train, &valid, &fit_options, |_| {});
@@ -316,8 +322,15 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
                 max_epochs: fit_options.max_epochs,
                 patience: fit_options.patience,
                 seed: fit_options.seed,
-                class_balance: "class-weighted cross-entropy, weight n/(classes·n_c) per genre"
-                    .into(),
+                class_balance: format!(
+                    "class-weighted cross-entropy, weight (n/(classes·n_c))^{} per genre",
+                    options.class_balance
+                ),
+                augmentation: if fit_options.augment {
+                    "per segment: one random time mask (up to 1/6 of the frames) and one coefficient mask".into()
+                } else {
+                    "none".into()
+                },
             },
             history: fitted.history.clone(),
             best_epoch: fitted.best_epoch,

@@ -71,7 +71,7 @@ test('the page computes librosa-exact MFCCs from the samples it is given', async
   const fixtures = JSON.parse(readFileSync(path.join(ROOT, 'tests/fixtures/librosa_mfcc.json'), 'utf8'));
   const expected = fixtures.cases.find((c) => c.name === 'jazz.00002');
   const dir = mkdtempSync(path.join(tmpdir(), 'gc-page-'));
-  const out = execFileSync('cargo', ['run', '--quiet', '--release', '--example', 'dump_samples', '--', dir,
+  const out = execFileSync('cargo', ['run', '--quiet', '--profile', 'ci', '--example', 'dump_samples', '--', dir,
     path.join(DATA, 'jazz/jazz.00002.ogg')], { cwd: ROOT, encoding: 'utf8' });
   const raw = readFileSync(JSON.parse(out).file);
   rmSync(dir, { recursive: true, force: true });

@@ -22,7 +22,7 @@ const SOURCES = [
 function nativeDump() {
   const dir = mkdtempSync(path.join(tmpdir(), 'gc-wasm-'));
   try {
-    const out = execFileSync('cargo', ['run', '--quiet', '--release', '--example', 'dump_samples', '--', '--mfcc', dir, ...SOURCES],
+    const out = execFileSync('cargo', ['run', '--quiet', '--profile', 'ci', '--example', 'dump_samples', '--', '--mfcc', dir, ...SOURCES],
       { cwd: ROOT, encoding: 'utf8' });
     return out.trim().split('\n').map((line) => {
       const entry = JSON.parse(line);
