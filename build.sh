@@ -80,7 +80,7 @@ build_wasm() {
     ensure_wasm_bindgen_cli
     log "building the wasm package (${WASM_CARGO[*]})"
     local start=$SECONDS
-    RUSTFLAGS="-C target-feature=+simd128" CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
+    RUSTFLAGS="-C target-feature=+simd128 --cfg getrandom_backend=\"wasm_js\"" CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
         "${WASM_CARGO[@]}" --quiet --release --lib --target "$TARGET"
     local wasm="$WASM_TARGET_DIR/$TARGET/release/genre_classifier.wasm"
     wasm-bindgen --target web --no-typescript --out-dir "$PKG" "$wasm"
@@ -140,6 +140,26 @@ summary() {  # one plain closing line over both runners
     echo "cargo test and node --test: $passed passed, $failed failed"
 }
 
+# Trains the four shipped models on ../shared/data/gtzan (fault-filtered split, fixed
+# seed) into www/models/<name>/, then the cnn on the tutorial's random segment split into
+# target/models/cnn-random/ for comparison (capped at 60 epochs: on that split the
+# validation loss keeps falling, as segments of one song sit on both sides). Extra
+# arguments go to every `train` run.
+train_models() {
+    local data="${GC_DATA:-../shared/data/gtzan}"
+    [ -f "$data/manifest.csv" ] || die "no data at $data (set GC_DATA)"
+    cargo build --quiet --release --bin train
+    local model
+    for model in ann ann-reg cnn rnn; do
+        log "training $model"
+        "$ROOT/target/release/train" --data "$data" --model "$model" --split filtered \
+            --split-dir "$data/splits" --out "$ROOT/www/models/$model" "$@"
+    done
+    log "training cnn on a random segment split (the tutorial's figure, for comparison)"
+    "$ROOT/target/release/train" --data "$data" --model cnn --split random --epochs 60 \
+        --out "$ROOT/target/models/cnn-random" "$@"
+}
+
 case "${1:-build}" in
     build) build_wasm; build_native ;;
     serve) shift; build_wasm; serve "$@" ;;
@@ -149,5 +169,6 @@ case "${1:-build}" in
         build_wasm; ensure_browser_tools
         node tests/browser/bench.mjs ;;
     fixtures) tests/fixtures/make_librosa_fixtures.sh ;;
-    *) die "unknown command '$1' (build | serve [PORT] | test | bench | fixtures)" ;;
+    train) shift; train_models "$@" ;;
+    *) die "unknown command '$1' (build | serve [PORT] | test | bench | fixtures | train)" ;;
 esac

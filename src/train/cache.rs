@@ -26,8 +26,9 @@ impl FeatureCache {
         }
     }
 
-    /// The cache entry's file for `audio`, or `None` if the file cannot be examined.
-    fn entry(&self, audio: &Path) -> Option<PathBuf> {
+    /// The cache entry's file for `variant` of `audio`, or `None` if the file cannot be
+    /// examined.
+    fn entry(&self, audio: &Path, variant: &str) -> Option<PathBuf> {
         let meta = std::fs::metadata(audio).ok()?;
         let modified = meta
             .modified()
@@ -37,7 +38,7 @@ impl FeatureCache {
             .as_nanos();
         let canonical = std::fs::canonicalize(audio).ok()?;
         let key = format!(
-            "{}\n{}\n{}\n{}",
+            "{}\n{}\n{}\n{}\n{variant}",
             canonical.display(),
             meta.len(),
             modified,
@@ -49,15 +50,21 @@ impl FeatureCache {
         )
     }
 
-    /// The cached segments of `audio`, if present and intact.
-    pub fn load(&self, audio: &Path) -> Option<Vec<SegmentMfcc>> {
-        let bytes = std::fs::read(self.entry(audio)?).ok()?;
+    /// The cached segments (`variant`: which cut of the song) of `audio`, if present and
+    /// intact.
+    pub fn load(&self, audio: &Path, variant: &str) -> Option<Vec<SegmentMfcc>> {
+        let bytes = std::fs::read(self.entry(audio, variant)?).ok()?;
         decode(&bytes)
     }
 
-    /// Stores the segments of `audio` (atomically).
-    pub fn store(&self, audio: &Path, segments: &[SegmentMfcc]) -> std::io::Result<()> {
-        let Some(entry) = self.entry(audio) else {
+    /// Stores the segments (`variant`: which cut of the song) of `audio` (atomically).
+    pub fn store(
+        &self,
+        audio: &Path,
+        variant: &str,
+        segments: &[SegmentMfcc],
+    ) -> std::io::Result<()> {
+        let Some(entry) = self.entry(audio, variant) else {
             return Ok(());
         };
         std::fs::create_dir_all(&self.dir)?;

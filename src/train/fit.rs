@@ -260,10 +260,15 @@ pub fn fit(
             valid_loss,
             valid_accuracy,
         };
-        bar.finish_with_message(format!(
+        let summary = format!(
             "loss {:.4} acc {:.3} | valid loss {:.4} acc {:.3}",
             record.train_loss, record.train_accuracy, valid_loss, valid_accuracy
-        ));
+        );
+        if options.show_progress && bar.is_hidden() {
+            // Not a terminal (a log file, CI): one plain line per epoch instead of a bar.
+            eprintln!("epoch {epoch:>3} {summary}");
+        }
+        bar.finish_with_message(summary);
         on_epoch(&record);
         history.push(record);
         let improved = best.as_ref().is_none_or(|(l, _, _)| valid_loss < *l);

@@ -77,6 +77,8 @@ pub struct TrainOptions {
     pub split: SplitOptions,
     /// Optimiser and loop settings (class weights are filled in by [`run`]).
     pub fit: FitOptions,
+    /// Whether to add a second cut of each training track, shifted by half a segment.
+    pub shifted_segments: bool,
     /// Class balance exponent (see [`balanced_class_weights`]): 1 full, 0.5 square root.
     pub class_balance: f32,
     /// Feature cache folder (`None`: no cache).
@@ -98,14 +100,53 @@ pub struct TrainOutcome {
     pub cached_files: usize,
 }
 
-/// The segments of one track, or why it could not be read.
-type TrackFeatures = Result<Vec<SegmentMfcc>, FileError>;
+/// The segments of one track: the song's own cut, and (for training only) a second cut
+/// shifted by half a segment, which doubles the training windows.
+#[derive(Debug, Default)]
+struct TrackSegments {
+    aligned: Vec<SegmentMfcc>,
+    shifted: Vec<SegmentMfcc>,
+}
 
-/// Segments of every track (empty for unreadable ones), in parallel, through the cache.
+/// The segments of one track, or why it could not be read.
+type TrackFeatures = Result<TrackSegments, FileError>;
+
+fn extract_track(
+    path: &Path,
+    extractor: &mut MfccExtractor,
+    shifted: bool,
+) -> Result<TrackSegments, FileError> {
+    let clip = crate::audio::decode::load_clip(path, extractor.settings().sample_rate)?;
+    let features = |source| FileError::Features {
+        path: path.to_owned(),
+        source,
+    };
+    let aligned = extractor.song(&clip.samples).map_err(features)?;
+    let half = extractor.settings().segment_samples / 2;
+    let shifted = if shifted && clip.samples.len() >= half + extractor.settings().segment_samples {
+        extractor
+            .song(&clip.samples[half..])
+            .map_err(features)?
+            .into_iter()
+            .filter(|s| !s.span.is_padded(extractor.settings()))
+            .map(|mut s| {
+                s.span.start += half;
+                s
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(TrackSegments { aligned, shifted })
+}
+
+/// Segments of every track, in parallel, through the cache; and how many tracks came
+/// from the cache.
 fn extract_all(
     set: &TrackSet,
     settings: &FeatureSettings,
     cache: Option<&FeatureCache>,
+    shifted: bool,
     show_progress: bool,
 ) -> Result<(Vec<TrackFeatures>, usize), TrainError> {
     MfccExtractor::new(settings.clone()).map_err(|e| TrainError::Options(e.to_string()))?;
@@ -120,25 +161,39 @@ fn extract_all(
             .progress_chars("=> "),
     );
     let hits = std::sync::atomic::AtomicUsize::new(0);
+    let shifted_variant = if shifted { "shifted" } else { "none" };
     let results = set
         .tracks
         .par_iter()
         .map_init(
             || MfccExtractor::new(settings.clone()).ok(),
             |extractor, track| {
-                let result = if let Some(cached) = cache.and_then(|c| c.load(&track.path)) {
+                let cached = cache.and_then(|c| {
+                    Some(TrackSegments {
+                        aligned: c.load(&track.path, "aligned")?,
+                        shifted: c.load(&track.path, shifted_variant)?,
+                    })
+                });
+                let result = if let Some(cached) = cached {
                     hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     Ok(cached)
                 } else {
                     match extractor.as_mut() {
-                        Some(e) => crate::dataset::extract_file(&track.path, e, usize::MAX),
-                        None => Ok(Vec::new()),
+                        Some(e) => extract_track(&track.path, e, shifted),
+                        None => Ok(TrackSegments::default()),
                     }
                     .inspect(|segments| {
-                        if let Some(cache) = cache
-                            && let Err(e) = cache.store(&track.path, segments)
-                        {
-                            bar.suspend(|| eprintln!("warning: feature cache not written: {e}"));
+                        if let Some(cache) = cache {
+                            let stored = cache
+                                .store(&track.path, "aligned", &segments.aligned)
+                                .and_then(|()| {
+                                    cache.store(&track.path, shifted_variant, &segments.shifted)
+                                });
+                            if let Err(e) = stored {
+                                bar.suspend(|| {
+                                    eprintln!("warning: feature cache not written: {e}")
+                                });
+                            }
                         }
                     })
                 };
@@ -174,23 +229,33 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
         .cache
         .as_ref()
         .map(|dir| FeatureCache::new(dir, &options.features));
+    // Shifted cuts add training windows; the random split leaves them out, since they
+    // would put the same audio on both sides.
+    let use_shifted = options.shifted_segments && options.split.kind != SplitKind::Random;
     let (extracted, cached_files) = extract_all(
         &set,
         &options.features,
         cache.as_ref(),
+        use_shifted,
         options.fit.show_progress,
     )?;
 
     // Flatten to segments, keeping each one's track and side.
     let mut skipped = Vec::new();
     let mut segments: Vec<(usize, Vec<f32>)> = Vec::new(); // (track, coefficients)
+    let mut extra: Vec<(usize, Vec<f32>)> = Vec::new(); // shifted cuts, training only
     for (t, result) in extracted.into_iter().enumerate() {
         match result {
-            Ok(list) => segments.extend(list.into_iter().map(|s| (t, s.mfcc.data))),
+            Ok(track) => {
+                segments.extend(track.aligned.into_iter().map(|s| (t, s.mfcc.data)));
+                if track_sides[t] == Side::Train {
+                    extra.extend(track.shifted.into_iter().map(|s| (t, s.mfcc.data)));
+                }
+            }
             Err(e) => skipped.push(e.to_string()),
         }
     }
-    let segment_sides: Vec<Side> = match options.split.kind {
+    let mut segment_sides: Vec<Side> = match options.split.kind {
         SplitKind::Random => {
             let random = split_segments(segments.len(), &options.split);
             segments
@@ -207,6 +272,8 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
         }
         _ => segments.iter().map(|(t, _)| track_sides[*t]).collect(),
     };
+    segment_sides.extend(std::iter::repeat_n(Side::Train, extra.len()));
+    segments.extend(extra);
     let pick = |side: Side| -> Vec<usize> {
         (0..segments.len())
             .filter(|&i| segment_sides[i] == side)
@@ -326,11 +393,18 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
                     "class-weighted cross-entropy, weight (n/(classes·n_c))^{} per genre",
                     options.class_balance
                 ),
-                augmentation: if fit_options.augment {
-                    "per segment: one random time mask (up to 1/6 of the frames) and one coefficient mask".into()
-                } else {
-                    "none".into()
-                },
+                augmentation: [
+                    use_shifted.then_some(
+                        "a second cut of each training track shifted by half a segment",
+                    ),
+                    fit_options.augment.then_some(
+                        "per segment and epoch, one random time mask (up to 1/6 of the frames) and one coefficient mask",
+                    ),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("; "),
             },
             history: fitted.history.clone(),
             best_epoch: fitted.best_epoch,
