@@ -366,6 +366,20 @@ fn bad_data_folders_get_clear_errors_and_leave_nothing_half_written() {
         "{log}"
     );
 
+    // Kaggle's layout, found from its root: Data/genres_original/<genre>/*.wav.
+    let kaggle = dir.join("kaggle");
+    make_dataset(
+        &kaggle.join("Data").join("genres_original"),
+        &["high", "low"],
+    );
+    let out = train(&kaggle, &dir.join("m5"), &cache, &["--epochs", "1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let card = std::fs::read_to_string(dir.join("m5").join(CARD_FILE)).unwrap();
+    assert!(
+        card.contains("\"high\"") && card.contains("\"low\""),
+        "{card}"
+    );
+
     // A filtered split whose lists name none of the tracks.
     let lists = dir.join("lists");
     std::fs::create_dir_all(&lists).unwrap();
