@@ -12,12 +12,12 @@ pub const AUDIO_EXTENSIONS: [&str; 6] = ["wav", "au", "mp3", "flac", "ogg", "oga
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
     /// The folder could not be listed.
-    #[error("{path}: cannot list folder: {source}")]
+    #[error("{path}: cannot list folder: {cause}")]
     Io {
         /// The folder.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// No genre subfolder with audio files was found.
     #[error(
@@ -53,9 +53,9 @@ fn is_audio(path: &Path) -> bool {
 }
 
 fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, DatasetError> {
-    let io = |source| DatasetError::Io {
+    let io = |cause| DatasetError::Io {
         path: dir.to_owned(),
-        source,
+        cause,
     };
     let mut entries = std::fs::read_dir(dir)
         .map_err(io)?
@@ -105,12 +105,12 @@ pub enum FileError {
     #[error(transparent)]
     Decode(#[from] DecodeError),
     /// Its audio is unusable for features (empty, too short).
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Features {
         /// The file.
         path: PathBuf,
         /// The problem.
-        source: FeatureError,
+        cause: FeatureError,
     },
 }
 
@@ -121,9 +121,9 @@ pub fn extract_file(
     max_segments: usize,
 ) -> Result<Vec<SegmentMfcc>, FileError> {
     let clip = load_clip(path, extractor.settings().sample_rate)?;
-    let features = |source| FileError::Features {
+    let features = |cause| FileError::Features {
         path: path.to_owned(),
-        source,
+        cause,
     };
     extractor
         .first_segments(&clip.samples, max_segments)

@@ -9,7 +9,9 @@ use js_sys::{Array, Float32Array};
 use wasm_bindgen::prelude::*;
 
 use crate::audio::Clip;
-use crate::features::{self, FeatureSettings, MfccExtractor, SegmentSpan};
+use crate::features::{self, FeatureSettings, Mfcc, MfccExtractor, SegmentMfcc, SegmentSpan};
+use crate::inference::Classifier;
+use crate::models::cpu_device;
 
 /// Facts about the loaded song, returned by [`FeatureExtractor::load_song`].
 #[derive(serde::Serialize)]
@@ -147,5 +149,78 @@ impl FeatureExtractor {
     pub fn clear_song(&mut self) {
         self.song = Vec::new();
         self.spans = Vec::new();
+    }
+}
+
+/// Serialises for JS with maps as plain objects (`{genre: p}`), not `Map`s.
+fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
+        .map_err(js_error)
+}
+
+/// A trained model (card + weights), ready to classify the segments a
+/// [`FeatureExtractor`] computes.
+#[wasm_bindgen]
+pub struct GenreModel {
+    classifier: Classifier,
+}
+
+#[wasm_bindgen]
+impl GenreModel {
+    /// Loads a model from its card (JSON text) and weights (burnpack bytes). Corrupt or
+    /// truncated weights, and weights for other labels or settings, are refused with the
+    /// reason.
+    #[wasm_bindgen(constructor)]
+    pub fn new(card_json: &str, weights: &[u8]) -> Result<GenreModel, JsError> {
+        let classifier = Classifier::load(card_json, weights, &cpu_device()).map_err(js_error)?;
+        Ok(GenreModel { classifier })
+    }
+
+    /// The model card, as an object.
+    pub fn card(&self) -> Result<JsValue, JsError> {
+        to_js(self.classifier.card())
+    }
+
+    /// Refuses an extractor whose settings differ from the card's, saying what differs.
+    #[wasm_bindgen(js_name = checkExtractor)]
+    pub fn check_extractor(&self, extractor: &FeatureExtractor) -> Result<(), JsError> {
+        self.classifier
+            .check_features(extractor.extractor.settings())
+            .map_err(js_error)
+    }
+
+    /// Classifies a song from its segments' MFCCs (`segmentMfcc` outputs, concatenated)
+    /// and their start times in seconds. Returns what `classify --json` prints for a
+    /// file, without `file`: `{genre, probabilities: {genre: p}, segments: [{start_s,
+    /// genre, probabilities}]}`.
+    pub fn classify(&self, mfcc: &[f32], starts: &[f64]) -> Result<JsValue, JsError> {
+        let settings = &self.classifier.card().features;
+        let (frames, n_mfcc) = (settings.frames_per_segment(), settings.n_mfcc);
+        let size = frames * n_mfcc;
+        if starts.is_empty() || mfcc.len() != starts.len() * size {
+            return Err(js_error(format!(
+                "{} MFCC values do not make {} segments of {frames}x{n_mfcc}",
+                mfcc.len(),
+                starts.len()
+            )));
+        }
+        let rate = f64::from(settings.sample_rate);
+        let segments: Vec<SegmentMfcc> = mfcc
+            .chunks_exact(size)
+            .zip(starts)
+            .map(|(data, &start)| SegmentMfcc {
+                span: SegmentSpan {
+                    start: (start * rate).round().max(0.0) as usize,
+                    audio_samples: settings.segment_samples,
+                },
+                mfcc: Mfcc {
+                    n_frames: frames,
+                    n_mfcc,
+                    data: data.to_vec(),
+                },
+            })
+            .collect();
+        to_js(&self.classifier.classify(&segments).map_err(js_error)?)
     }
 }

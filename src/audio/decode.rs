@@ -21,12 +21,12 @@ use super::{AudioError, Clip};
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
     /// The file could not be opened or read.
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (in the message, so not a `source` that reports would repeat).
+        cause: std::io::Error,
     },
     /// The file is not in a format or codec we can decode.
     #[error("{path}: not a supported audio file ({reason})")]
@@ -51,12 +51,12 @@ pub enum DecodeError {
         path: PathBuf,
     },
     /// The decoded samples could not become a clip.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Audio {
         /// The file.
         path: PathBuf,
-        /// The problem.
-        source: AudioError,
+        /// The problem (in the message, so not a `source`).
+        cause: AudioError,
     },
 }
 
@@ -74,19 +74,19 @@ pub struct DecodedAudio {
 /// Decodes `path` and resamples it to `target_rate`.
 pub fn load_clip(path: &Path, target_rate: u32) -> Result<Clip, DecodeError> {
     let decoded = decode_file(path)?;
-    Clip::from_mono(decoded.mono, decoded.sample_rate, target_rate).map_err(|source| {
+    Clip::from_mono(decoded.mono, decoded.sample_rate, target_rate).map_err(|cause| {
         DecodeError::Audio {
             path: path.to_owned(),
-            source,
+            cause,
         }
     })
 }
 
 /// Decodes a whole file to mono at its own rate.
 pub fn decode_file(path: &Path) -> Result<DecodedAudio, DecodeError> {
-    let io = |source| DecodeError::Io {
+    let io = |cause| DecodeError::Io {
         path: path.to_owned(),
-        source,
+        cause,
     };
     let file = File::open(path).map_err(io)?;
     let is_au = path
@@ -102,9 +102,9 @@ pub fn decode_file(path: &Path) -> Result<DecodedAudio, DecodeError> {
             path: path.to_owned(),
         });
     }
-    super::check_sample_rate(decoded.sample_rate).map_err(|source| DecodeError::Audio {
+    super::check_sample_rate(decoded.sample_rate).map_err(|cause| DecodeError::Audio {
         path: path.to_owned(),
-        source,
+        cause,
     })?;
     Ok(decoded)
 }

@@ -42,12 +42,12 @@ pub enum TrainError {
     #[error("{0}")]
     Options(String),
     /// Writing an output failed.
-    #[error("{path}: cannot write: {source}")]
+    #[error("{path}: cannot write: {cause}")]
     Write {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The network could not be exported.
     #[error(transparent)]
@@ -117,9 +117,9 @@ fn extract_track(
     shifted: bool,
 ) -> Result<TrackSegments, FileError> {
     let clip = crate::audio::decode::load_clip(path, extractor.settings().sample_rate)?;
-    let features = |source| FileError::Features {
+    let features = |cause| FileError::Features {
         path: path.to_owned(),
-        source,
+        cause,
     };
     let aligned = extractor.song(&clip.samples).map_err(features)?;
     let half = extractor.settings().segment_samples / 2;
@@ -426,9 +426,9 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
     use std::io::Write;
-    write_atomically(path, |w| w.write_all(bytes)).map_err(|source| TrainError::Write {
+    write_atomically(path, |w| w.write_all(bytes)).map_err(|cause| TrainError::Write {
         path: path.to_path_buf(),
-        source,
+        cause,
     })
 }
 
@@ -438,9 +438,9 @@ pub fn write_model(
     card: &ModelCard,
     weights: &[u8],
 ) -> Result<Vec<PathBuf>, TrainError> {
-    std::fs::create_dir_all(out).map_err(|source| TrainError::Write {
+    std::fs::create_dir_all(out).map_err(|cause| TrainError::Write {
         path: out.to_path_buf(),
-        source,
+        cause,
     })?;
     let mut files = vec![out.join(WEIGHTS_FILE)];
     write_file(&files[0], weights)?;
