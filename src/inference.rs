@@ -43,6 +43,26 @@ pub fn load_model_dir(dir: &std::path::Path, device: &Device) -> Result<Classifi
     })
 }
 
+/// Softmax probabilities of a batch of normalised segments `[batch, frames,
+/// coefficients]`, flat: `batch × classes` values.
+pub fn probabilities(network: &Network, segments: Tensor<3>) -> Result<Vec<f32>, ModelError> {
+    burn::tensor::activation::softmax(network.forward(segments), 1)
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| ModelError::Network(format!("{e:?}")))
+}
+
+/// Index of the largest value (the first of equals); 0 when empty.
+pub fn argmax(values: &[f32]) -> usize {
+    values
+        .iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |best, (i, &x)| {
+            if x > best.1 { (i, x) } else { best }
+        })
+        .0
+}
+
 /// Segments per forward pass: bounds memory on long songs.
 const BATCH: usize = 64;
 
@@ -110,13 +130,8 @@ impl GenreProbabilities {
 
     /// The most probable genre (first of equals), or `""` if empty.
     pub fn top(&self) -> &str {
-        self.0
-            .iter()
-            .fold(None::<&(String, f32)>, |best, e| match best {
-                Some(b) if b.1 >= e.1 => Some(b),
-                _ => Some(e),
-            })
-            .map_or("", |(g, _)| g.as_str())
+        let values: Vec<f32> = self.0.iter().map(|(_, p)| *p).collect();
+        self.0.get(argmax(&values)).map_or("", |(g, _)| g.as_str())
     }
 
     /// Genres from most to least probable.
@@ -378,11 +393,7 @@ impl Classifier {
                 TensorData::new(data, [batch.len(), frames, coefficients]),
                 &self.device,
             );
-            let probabilities = burn::tensor::activation::softmax(self.network.forward(input), 1);
-            let values = probabilities
-                .into_data()
-                .try_to_vec::<f32>()
-                .map_err(|e| ModelError::Network(format!("{e:?}")))?;
+            let values = probabilities(&self.network, input)?;
             out.extend(values.chunks(classes).map(<[f32]>::to_vec));
         }
         Ok(out)

@@ -6,12 +6,12 @@ use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
 use crate::card::EpochRecord;
+use crate::inference::{argmax, probabilities};
 use crate::models::{Architecture, Network};
 
 /// Segments as one flat, normalised array with their labels.
@@ -128,11 +128,7 @@ pub fn predict(network: &Network, examples: &Examples, device: &Device) -> Vec<V
     let indices: Vec<usize> = (0..examples.len()).collect();
     let mut out = Vec::with_capacity(examples.len());
     for chunk in indices.chunks(256) {
-        let logits = network.forward(examples.batch(chunk, device));
-        let p = burn::tensor::activation::softmax(logits, 1)
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap_or_default();
+        let p = probabilities(network, examples.batch(chunk, device)).unwrap_or_default();
         let classes = p.len() / chunk.len().max(1);
         out.extend(p.chunks(classes.max(1)).map(<[f32]>::to_vec));
     }
@@ -146,15 +142,7 @@ fn weighted_loss_and_accuracy(probs: &[Vec<f32>], labels: &[usize], weights: &[f
         let w = f64::from(weights[l]);
         loss -= w * f64::from(p[l].max(1e-12)).ln();
         weight += w;
-        let best = p
-            .iter()
-            .enumerate()
-            .fold(
-                (0, f32::NEG_INFINITY),
-                |b, (i, &x)| if x > b.1 { (i, x) } else { b },
-            )
-            .0;
-        hits += usize::from(best == l);
+        hits += usize::from(argmax(p) == l);
     }
     (
         loss / weight.max(1e-12),
@@ -190,15 +178,10 @@ pub fn fit(
     let batches = train.len().div_ceil(options.batch_size.max(1));
     for epoch in 1..=options.max_epochs {
         order.shuffle(&mut rng);
-        let bar = if options.show_progress {
-            ProgressBar::new(batches as u64)
-        } else {
-            ProgressBar::hidden()
-        };
-        bar.set_style(
-            ProgressStyle::with_template("epoch {prefix:>3} [{bar:30}] {pos}/{len} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+        let bar = super::progress_bar(
+            batches,
+            "epoch {prefix:>3} [{bar:30}] {pos}/{len} {msg}",
+            options.show_progress,
         );
         bar.set_prefix(epoch.to_string());
         let (mut loss_sum, mut hits, mut seen) = (0f64, 0usize, 0usize);

@@ -1,15 +1,7 @@
 //! Validation figures: segment and track accuracy, per genre, and the confusion matrix.
 
 use crate::card::{Evaluation, GenreAccuracy};
-
-fn argmax(p: &[f32]) -> usize {
-    p.iter()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |best, (i, &x)| {
-            if x > best.1 { (i, x) } else { best }
-        })
-        .0
-}
+use crate::inference::argmax;
 
 fn ratio(hits: usize, total: usize) -> Option<f64> {
     (total > 0).then(|| hits as f64 / total as f64)

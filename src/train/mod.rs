@@ -100,6 +100,18 @@ pub struct TrainOutcome {
     pub cached_files: usize,
 }
 
+/// A progress bar of `len` steps drawn with `template`, or a hidden one.
+fn progress_bar(len: usize, template: &str, show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    ProgressBar::new(len as u64).with_style(
+        ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    )
+}
+
 /// The segments of one track: the song's own cut, and (for training only) a second cut
 /// shifted by half a segment, which doubles the training windows.
 #[derive(Debug, Default)]
@@ -150,15 +162,10 @@ fn extract_all(
     show_progress: bool,
 ) -> Result<(Vec<TrackFeatures>, usize), TrainError> {
     MfccExtractor::new(settings.clone()).map_err(|e| TrainError::Options(e.to_string()))?;
-    let bar = if show_progress {
-        ProgressBar::new(set.tracks.len() as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("features [{bar:30}] {pos}/{len} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+    let bar = progress_bar(
+        set.tracks.len(),
+        "features [{bar:30}] {pos}/{len} {msg}",
+        show_progress,
     );
     let hits = std::sync::atomic::AtomicUsize::new(0);
     let shifted_variant = if shifted { "shifted" } else { "none" };
