@@ -81,8 +81,8 @@ build_wasm() {
     log "building the wasm package (${WASM_CARGO[*]})"
     local start=$SECONDS
     RUSTFLAGS="-C target-feature=+simd128 --cfg getrandom_backend=\"wasm_js\"" CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
-        "${WASM_CARGO[@]}" --quiet --release --lib --target "$TARGET"
-    local wasm="$WASM_TARGET_DIR/$TARGET/release/genre_classifier.wasm"
+        "${WASM_CARGO[@]}" --quiet --profile wasm --lib --target "$TARGET"
+    local wasm="$WASM_TARGET_DIR/$TARGET/wasm/genre_classifier.wasm"
     wasm-bindgen --target web --no-typescript --out-dir "$PKG" "$wasm"
     local size gz
     size=$(stat -c %s "$PKG/genre_classifier_bg.wasm")

@@ -75,6 +75,9 @@ pub enum ModelError {
     /// The card's parts contradict each other.
     #[error("model card is inconsistent: {0}")]
     Inconsistent(String),
+    /// Per-segment data passed to the classifier do not fit together.
+    #[error("segment data do not fit together: {0}")]
+    SegmentData(String),
     /// The weights bytes are not a readable burnpack file.
     #[error("weights file is corrupt or truncated ({bytes} bytes): {reason}")]
     CorruptWeights {
@@ -402,26 +405,50 @@ impl Classifier {
     /// Classifies a song from its segments: each segment's verdict, and the song's as the
     /// mean of its segments' probabilities.
     pub fn classify(&self, segments: &[SegmentMfcc]) -> Result<Classification, ModelError> {
-        if segments.is_empty() {
+        let per_segment = self.segment_probabilities(segments)?;
+        let starts: Vec<f64> = segments
+            .iter()
+            .map(|s| s.span.start_seconds(&self.card.features))
+            .collect();
+        self.verdict(&starts, &per_segment)
+    }
+
+    /// The song's verdict from its segments' start times (seconds) and probabilities (as
+    /// [`segment_probabilities`](Self::segment_probabilities) gives them): each segment's
+    /// top genre, and the song's probabilities as the mean over its segments.
+    pub fn verdict(
+        &self,
+        starts: &[f64],
+        per_segment: &[Vec<f32>],
+    ) -> Result<Classification, ModelError> {
+        let labels = &self.card.labels;
+        if per_segment.is_empty() {
             return Err(ModelError::NoSegments);
         }
-        let per_segment = self.segment_probabilities(segments)?;
-        let labels = &self.card.labels;
+        if starts.len() != per_segment.len() || per_segment.iter().any(|p| p.len() != labels.len())
+        {
+            return Err(ModelError::SegmentData(format!(
+                "{} start times for {} segments of {} genre probabilities",
+                starts.len(),
+                per_segment.len(),
+                labels.len()
+            )));
+        }
         let mut mean = vec![0f32; labels.len()];
-        for p in &per_segment {
+        for p in per_segment {
             for (m, x) in mean.iter_mut().zip(p) {
                 *m += x;
             }
         }
         mean.iter_mut().for_each(|m| *m /= per_segment.len() as f32);
         let probabilities = GenreProbabilities::new(labels, &mean);
-        let segments = segments
+        let segments = starts
             .iter()
-            .zip(&per_segment)
-            .map(|(segment, p)| {
+            .zip(per_segment)
+            .map(|(&start_s, p)| {
                 let probabilities = GenreProbabilities::new(labels, p);
                 SegmentVerdict {
-                    start_s: segment.span.start_seconds(&self.card.features),
+                    start_s,
                     genre: probabilities.top().to_owned(),
                     probabilities,
                 }

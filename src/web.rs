@@ -8,12 +8,14 @@
 use js_sys::{Array, Float32Array};
 use wasm_bindgen::prelude::*;
 
-use crate::audio::Clip;
-use crate::features::{self, FeatureSettings, Mfcc, MfccExtractor, SegmentMfcc, SegmentSpan};
+use crate::audio::{Clip, SILENCE_PEAK, downmix};
+use crate::features::{
+    FeatureSettings, Mfcc, MfccExtractor, SegmentMfcc, SegmentSpan, SegmentStream,
+};
 use crate::inference::Classifier;
 use crate::models::cpu_device;
 
-/// Facts about the loaded song, returned by [`FeatureExtractor::load_song`].
+/// Facts about a song, returned when it is begun or loaded.
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SongInfo {
@@ -29,16 +31,71 @@ struct SongInfo {
     segment_starts: Vec<f64>,
 }
 
+/// How a finished song sounded, returned by [`FeatureExtractor::finish_song`].
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SongEnd {
+    /// Its loudest absolute sample value.
+    peak: f32,
+    /// Nothing louder than [`SILENCE_PEAK`] (-60 dBFS): there is nothing to classify.
+    silent: bool,
+}
+
 fn js_error(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }
 
+/// Running (min, max) pairs over equal stretches of a song, for drawing its waveform.
+struct PeakEnvelope {
+    stretch: usize,
+    seen: usize,
+    pairs: Vec<f32>,
+}
+
+impl PeakEnvelope {
+    fn new(total: usize, buckets: usize) -> Self {
+        let buckets = buckets.clamp(1, total.max(1));
+        let stretch = total.div_ceil(buckets).max(1);
+        Self {
+            stretch,
+            seen: 0,
+            pairs: vec![0.0; 2 * total.div_ceil(stretch).max(1)],
+        }
+    }
+
+    fn push(&mut self, samples: &[f32]) {
+        for &s in samples {
+            let b = 2 * (self.seen / self.stretch);
+            if let Some(pair) = self.pairs.get_mut(b..b + 2) {
+                pair[0] = pair[0].min(s);
+                pair[1] = pair[1].max(s);
+            }
+            self.seen += 1;
+        }
+    }
+}
+
+/// The song an extractor is working on.
+struct Song {
+    stream: SegmentStream,
+    channels: usize,
+    envelope: PeakEnvelope,
+}
+
+/// Buckets of the waveform envelope the page draws.
+const WAVEFORM_BUCKETS: usize = 2000;
+
 /// An MFCC extractor with the song it is working on.
+///
+/// Two ways in: `beginSong` + `pushAudio` chunk by chunk (audio already at the feature
+/// rate; memory stays bounded however long the song), or `loadSong` with a whole song at
+/// any sample rate (resampled here) and `segmentMfcc` per segment.
 #[wasm_bindgen]
 pub struct FeatureExtractor {
     extractor: MfccExtractor,
-    song: Vec<f32>,
-    spans: Vec<SegmentSpan>,
+    song: Option<Song>,
+    /// Segments computed by `loadSong`, for `segmentMfcc`.
+    loaded: Vec<SegmentMfcc>,
 }
 
 #[wasm_bindgen]
@@ -65,8 +122,8 @@ impl FeatureExtractor {
     fn build(settings: FeatureSettings) -> Result<FeatureExtractor, JsError> {
         Ok(FeatureExtractor {
             extractor: MfccExtractor::new(settings).map_err(js_error)?,
-            song: Vec::new(),
-            spans: Vec::new(),
+            song: None,
+            loaded: Vec::new(),
         })
     }
 
@@ -75,12 +132,111 @@ impl FeatureExtractor {
         serde_wasm_bindgen::to_value(self.extractor.settings()).map_err(js_error)
     }
 
-    /// Downmixes and resamples `channels` (an array of `Float32Array`) and plans its
-    /// segments. Returns the song's facts; errors say what is wrong with the audio.
+    /// Starts a song of `total_samples` samples per channel at `sample_rate`, which must
+    /// be the feature rate (decode at that rate, or use `loadSong`). Returns the song's
+    /// facts; errors say what is wrong (empty, too short).
+    #[wasm_bindgen(js_name = beginSong)]
+    pub fn begin_song(&mut self, total_samples: f64, sample_rate: f64) -> Result<JsValue, JsError> {
+        self.clear_song();
+        let settings = self.extractor.settings().clone();
+        if sample_rate != f64::from(settings.sample_rate) {
+            return Err(js_error(format!(
+                "audio streamed in chunks must be at {} Hz, not {sample_rate} Hz (use loadSong for other rates)",
+                settings.sample_rate
+            )));
+        }
+        if !(total_samples.is_finite() && total_samples >= 0.0 && total_samples.fract() == 0.0) {
+            return Err(js_error(format!("{total_samples} is not a sample count")));
+        }
+        let total = total_samples as usize;
+        let stream = SegmentStream::new(total, &settings).map_err(js_error)?;
+        let spans = stream.spans();
+        let info = SongInfo {
+            seconds: total as f64 / f64::from(settings.sample_rate),
+            sample_rate: settings.sample_rate,
+            segments: spans.len(),
+            frames_per_segment: settings.frames_per_segment(),
+            n_mfcc: settings.n_mfcc,
+            segment_seconds: settings.segment_seconds(),
+            padded: spans.iter().any(|s| s.is_padded(&settings)),
+            segment_starts: spans.iter().map(|s| s.start_seconds(&settings)).collect(),
+        };
+        self.song = Some(Song {
+            stream,
+            channels: 0,
+            envelope: PeakEnvelope::new(total, WAVEFORM_BUCKETS),
+        });
+        serde_wasm_bindgen::to_value(&info).map_err(js_error)
+    }
+
+    /// Takes the next chunk of the song begun with `beginSong` (an array of equally long
+    /// `Float32Array`s, one per channel, the same channels every time) and returns the
+    /// MFCCs of the segments it completes, concatenated (`frames x n_mfcc` each,
+    /// frame-major); empty when it completes none.
+    #[wasm_bindgen(js_name = pushAudio)]
+    pub fn push_audio(&mut self, channels: Array) -> Result<Float32Array, JsError> {
+        let song = self
+            .song
+            .as_mut()
+            .ok_or_else(|| js_error("no song begun: call beginSong first"))?;
+        let data: Vec<Float32Array> = channels
+            .iter()
+            .map(|c| c.dyn_into::<Float32Array>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| js_error("channel data must be Float32Arrays"))?;
+        if song.channels == 0 {
+            song.channels = data.len();
+        } else if data.len() != song.channels {
+            return Err(js_error(format!(
+                "a chunk has {} channels; the song has {}",
+                data.len(),
+                song.channels
+            )));
+        }
+        let data: Vec<Vec<f32>> = data.iter().map(Float32Array::to_vec).collect();
+        let refs: Vec<&[f32]> = data.iter().map(Vec::as_slice).collect();
+        let mono = downmix(&refs).map_err(js_error)?;
+        drop(data);
+        let done = song
+            .stream
+            .push(&mono, &mut self.extractor)
+            .map_err(js_error)?;
+        song.envelope.push(&mono);
+        let values: Vec<f32> = done
+            .iter()
+            .flat_map(|s| s.mfcc.data.iter().copied())
+            .collect();
+        Ok(Float32Array::from(values.as_slice()))
+    }
+
+    /// Segments of the current song computed so far.
+    #[wasm_bindgen(js_name = segmentsDone)]
+    pub fn segments_done(&self) -> usize {
+        self.song.as_ref().map_or(0, |s| s.stream.segments_done())
+    }
+
+    /// Checks that the whole song arrived, and says whether it is silent.
+    #[wasm_bindgen(js_name = finishSong)]
+    pub fn finish_song(&self) -> Result<JsValue, JsError> {
+        let song = self
+            .song
+            .as_ref()
+            .ok_or_else(|| js_error("no song begun: call beginSong first"))?;
+        song.stream.finish().map_err(js_error)?;
+        let peak = song.stream.peak();
+        serde_wasm_bindgen::to_value(&SongEnd {
+            peak,
+            silent: peak < SILENCE_PEAK,
+        })
+        .map_err(js_error)
+    }
+
+    /// Downmixes and resamples a whole song (`channels`, an array of `Float32Array`, at
+    /// any supported `sample_rate`) and computes all its segments, to be read with
+    /// `segmentMfcc`. Returns the song's facts; errors say what is wrong with the audio.
     #[wasm_bindgen(js_name = loadSong)]
     pub fn load_song(&mut self, channels: Array, sample_rate: f64) -> Result<JsValue, JsError> {
-        self.song.clear();
-        self.spans.clear();
+        self.clear_song();
         if !(sample_rate.is_finite() && sample_rate.fract() == 0.0 && sample_rate > 0.0) {
             return Err(js_error(format!(
                 "sample rate {sample_rate} Hz is not supported"
@@ -92,63 +248,49 @@ impl FeatureExtractor {
             .collect::<Result<_, _>>()
             .map_err(|_| js_error("channel data must be Float32Arrays"))?;
         let refs: Vec<&[f32]> = data.iter().map(Vec::as_slice).collect();
-        let settings = self.extractor.settings().clone();
-        let clip = Clip::from_channels(&refs, sample_rate as u32, settings.sample_rate)
-            .map_err(js_error)?;
+        let rate = self.extractor.settings().sample_rate;
+        let clip = Clip::from_channels(&refs, sample_rate as u32, rate).map_err(js_error)?;
         drop(data);
-        let spans = features::plan_segments(clip.samples.len(), &settings).map_err(js_error)?;
-        let info = SongInfo {
-            seconds: clip.seconds(),
-            sample_rate: settings.sample_rate,
-            segments: spans.len(),
-            frames_per_segment: settings.frames_per_segment(),
-            n_mfcc: settings.n_mfcc,
-            segment_seconds: settings.segment_seconds(),
-            padded: spans.iter().any(|s| s.is_padded(&settings)),
-            segment_starts: spans.iter().map(|s| s.start_seconds(&settings)).collect(),
-        };
-        self.song = clip.samples;
-        self.spans = spans;
-        serde_wasm_bindgen::to_value(&info).map_err(js_error)
+        let info = self.begin_song(clip.samples.len() as f64, f64::from(rate))?;
+        if let Some(song) = self.song.as_mut() {
+            self.loaded = song
+                .stream
+                .push(&clip.samples, &mut self.extractor)
+                .map_err(js_error)?;
+            song.envelope.push(&clip.samples);
+        }
+        Ok(info)
     }
 
-    /// MFCCs of segment `index` of the loaded song: `frames x n_mfcc` values, frame-major.
+    /// MFCCs of segment `index` of the song loaded with `loadSong`: `frames x n_mfcc`
+    /// values, frame-major.
     #[wasm_bindgen(js_name = segmentMfcc)]
-    pub fn segment_mfcc(&mut self, index: usize) -> Result<Float32Array, JsError> {
-        let span = *self.spans.get(index).ok_or_else(|| {
+    pub fn segment_mfcc(&self, index: usize) -> Result<Float32Array, JsError> {
+        let segment = self.loaded.get(index).ok_or_else(|| {
             js_error(format!(
-                "no segment {index}: the song has {}",
-                self.spans.len()
+                "no segment {index}: the loaded song has {}",
+                self.loaded.len()
             ))
         })?;
-        let samples = features::segment_samples(&self.song, span, self.extractor.settings());
-        let mfcc = self.extractor.compute(&samples).map_err(js_error)?;
-        Ok(Float32Array::from(mfcc.data.as_slice()))
+        Ok(Float32Array::from(segment.mfcc.data.as_slice()))
     }
 
-    /// Peak envelope of the loaded song for drawing: `buckets` pairs of (min, max).
+    /// Peak envelope of the current song for drawing: (min, max) pairs over equal
+    /// stretches of it (about 2000), covering what has arrived so far.
     #[wasm_bindgen(js_name = waveformPeaks)]
-    pub fn waveform_peaks(&self, buckets: usize) -> Float32Array {
-        let buckets = buckets.clamp(1, self.song.len().max(1));
-        let size = self.song.len().div_ceil(buckets).max(1);
-        let peaks: Vec<f32> = self
+    pub fn waveform_peaks(&self) -> Float32Array {
+        let pairs = self
             .song
-            .chunks(size)
-            .flat_map(|c| {
-                let (lo, hi) = c
-                    .iter()
-                    .fold((0.0f32, 0.0f32), |(lo, hi), &s| (lo.min(s), hi.max(s)));
-                [lo, hi]
-            })
-            .collect();
-        Float32Array::from(peaks.as_slice())
+            .as_ref()
+            .map_or(&[][..], |s| &s.envelope.pairs[..]);
+        Float32Array::from(pairs)
     }
 
-    /// Frees the loaded song.
+    /// Frees the current song.
     #[wasm_bindgen(js_name = clearSong)]
     pub fn clear_song(&mut self) {
-        self.song = Vec::new();
-        self.spans = Vec::new();
+        self.song = None;
+        self.loaded = Vec::new();
     }
 }
 
@@ -190,28 +332,69 @@ impl GenreModel {
             .map_err(js_error)
     }
 
-    /// Classifies a song from its segments' MFCCs (`segmentMfcc` outputs, concatenated)
-    /// and their start times in seconds. Returns what `classify --json` prints for a
-    /// file, without `file`: `{genre, probabilities: {genre: p}, segments: [{start_s,
-    /// genre, probabilities}]}`.
+    /// The genre labels, in the order of every probability vector.
+    pub fn labels(&self) -> Result<JsValue, JsError> {
+        to_js(&self.classifier.card().labels)
+    }
+
+    /// Genre probabilities of each segment from their MFCCs (`segmentMfcc` or
+    /// `pushAudio` outputs, concatenated): `segments x labels` values.
+    #[wasm_bindgen(js_name = segmentProbabilities)]
+    pub fn segment_probabilities(&self, mfcc: &[f32]) -> Result<Float32Array, JsError> {
+        let segments = self.segments(mfcc, None)?;
+        let per_segment = self
+            .classifier
+            .segment_probabilities(&segments)
+            .map_err(js_error)?;
+        Ok(Float32Array::from(per_segment.concat().as_slice()))
+    }
+
+    /// The song's verdict from its segments' probabilities (`segmentProbabilities`
+    /// outputs, concatenated) and start times in seconds: what `classify --json` prints
+    /// for a file, without `file`.
+    pub fn verdict(&self, probabilities: &[f32], starts: &[f64]) -> Result<JsValue, JsError> {
+        let classes = self.classifier.card().labels.len();
+        if classes == 0 || probabilities.len() % classes != 0 {
+            return Err(js_error(format!(
+                "{} probabilities do not make rows of {classes} genres",
+                probabilities.len()
+            )));
+        }
+        let rows: Vec<Vec<f32>> = probabilities.chunks(classes).map(<[f32]>::to_vec).collect();
+        to_js(&self.classifier.verdict(starts, &rows).map_err(js_error)?)
+    }
+
+    /// Classifies a song from its segments' MFCCs (concatenated) and their start times in
+    /// seconds, in one call. Returns what `classify --json` prints for a file, without
+    /// `file`: `{genre, probabilities: {genre: p}, segments: [{start_s, genre,
+    /// probabilities}]}`.
     pub fn classify(&self, mfcc: &[f32], starts: &[f64]) -> Result<JsValue, JsError> {
+        let segments = self.segments(mfcc, Some(starts))?;
+        to_js(&self.classifier.classify(&segments).map_err(js_error)?)
+    }
+}
+
+impl GenreModel {
+    /// Cuts concatenated MFCCs into segments of the card's shape.
+    fn segments(&self, mfcc: &[f32], starts: Option<&[f64]>) -> Result<Vec<SegmentMfcc>, JsError> {
         let settings = &self.classifier.card().features;
         let (frames, n_mfcc) = (settings.frames_per_segment(), settings.n_mfcc);
         let size = frames * n_mfcc;
-        if starts.is_empty() || mfcc.len() != starts.len() * size {
+        let count = mfcc.len() / size.max(1);
+        if mfcc.is_empty() || mfcc.len() % size != 0 || starts.is_some_and(|s| s.len() != count) {
             return Err(js_error(format!(
                 "{} MFCC values do not make {} segments of {frames}x{n_mfcc}",
                 mfcc.len(),
-                starts.len()
+                starts.map_or(count, <[f64]>::len)
             )));
         }
         let rate = f64::from(settings.sample_rate);
-        let segments: Vec<SegmentMfcc> = mfcc
+        Ok(mfcc
             .chunks_exact(size)
-            .zip(starts)
-            .map(|(data, &start)| SegmentMfcc {
+            .enumerate()
+            .map(|(i, data)| SegmentMfcc {
                 span: SegmentSpan {
-                    start: (start * rate).round().max(0.0) as usize,
+                    start: starts.map_or(0, |s| (s[i] * rate).round().max(0.0) as usize),
                     audio_samples: settings.segment_samples,
                 },
                 mfcc: Mfcc {
@@ -220,7 +403,6 @@ impl GenreModel {
                     data: data.to_vec(),
                 },
             })
-            .collect();
-        to_js(&self.classifier.classify(&segments).map_err(js_error)?)
+            .collect())
     }
 }

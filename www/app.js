@@ -1,21 +1,34 @@
-// The page: takes a file, decodes it with Web Audio, has the worker compute MFCCs, and
-// draws the waveform and the MFCC heatmap of the whole song.
+// The page: takes a file, decodes it with Web Audio, streams it to the worker in chunks,
+// and shows the song's genres, the genre of every 3 s segment along the song, the model's
+// card, the waveform and the MFCC heatmap.
 import { MSG } from './messages.js';
+import { drawWaveform, drawHeatmap, drawAxis, formatTime, splitSegments } from './draw.js';
+import { genreName, genreColours, drawTimeline, segmentAt, describeSegment } from './timeline.js';
+
+const STORAGE_KEY = 'genre-classifier.model';
+const CHUNK_SAMPLES = 1 << 20;   // per channel and message: about 48 s at 22 050 Hz
+const SHOWN_GENRES = 5;
 
 const $ = (id) => document.getElementById(id);
 const ui = {
-  drop: $('drop'), file: $('file'), status: $('status'), statusText: $('status-text'),
+  model: $('model'), drop: $('drop'), file: $('file'), status: $('status'), statusText: $('status-text'),
   progress: $('progress'), cancel: $('cancel'), result: $('result'), title: $('result-title'),
-  facts: $('result-facts'), waveform: $('waveform'), heatmap: $('heatmap'),
-  heatmapShape: $('heatmap-shape'), axis: $('heatmap-axis'),
+  facts: $('result-facts'), verdict: $('verdict'), bars: $('bars'), timeline: $('timeline'),
+  timelineAxis: $('timeline-axis'), detail: $('segment-detail'), legend: $('legend'),
+  card: $('card'), cardSummary: $('card-summary'), cardFacts: $('card-facts'),
+  modelSummary: $('model-summary'), waveform: $('waveform'), heatmap: $('heatmap'),
+  heatmapShape: $('heatmap-shape'), heatmapAxis: $('heatmap-axis'),
 };
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-let settings = null;             // the extractor's feature settings, from the worker
-let settingsReady;
-const settingsPromise = new Promise((resolve) => { settingsReady = resolve; });
-let job = null;                  // the analysis in progress
+let settings = null;         // the extractor's feature settings, from the worker
+let card = null;             // the card of the model in use
+let job = null;              // the song being analysed
+let shown = null;            // the song on screen: { name, info, mfcc, peaks, result, timings, ... }
+let selected = 0;            // the timeline's selected segment
 let nextId = 1;
+let ready;
+const readyPromise = new Promise((resolve) => { ready = resolve; });
 
 function setState(state) { document.body.dataset.state = state; }
 
@@ -35,29 +48,100 @@ function fail(message) {
   showStatus(message, { error: true });
 }
 
-worker.onmessage = ({ data }) => {
-  if (data.type === MSG.READY) {
-    settings = data.settings;
-    settingsReady(settings);
-    setState('idle');
-    return;
+// --- the model -----------------------------------------------------------------------------
+function chosenModel() {
+  let name = null;
+  try { name = localStorage.getItem(STORAGE_KEY); } catch { /* storage blocked: use the default */ }
+  return [...ui.model.options].some((o) => o.value === name) ? name : ui.model.value;
+}
+
+ui.model.value = chosenModel();
+ui.model.addEventListener('change', () => {
+  try { localStorage.setItem(STORAGE_KEY, ui.model.value); } catch { /* not remembered, still used */ }
+  if (shown && !job) showStatus(`Loading model “${ui.model.value}”…`);
+  worker.postMessage({ type: MSG.MODEL, name: ui.model.value });
+});
+
+const percent = (p, digits = 1) => `${(100 * p).toFixed(digits)} %`;
+const kilobytes = (bytes) => `${Math.round(bytes / 1024).toLocaleString('en')} KB`;
+
+function showCard(name, c) {
+  card = c;
+  const v = c.training?.validation;
+  const trained = c.training;
+  ui.cardSummary.textContent = `Model: ${name}` + (v ? ` · ${percent(v.track_accuracy, 0)} of validation songs right` : '')
+    + ` · ${kilobytes(c.weights.bytes)}`;
+  ui.modelSummary.textContent = `Using the ${name} model (${c.parameters.toLocaleString('en')} parameters`
+    + (v ? `, ${percent(v.track_accuracy, 0)} track accuracy on held-out artists` : '') + ').';
+  const facts = [
+    ['Network', `${c.architecture.name}, ${c.parameters.toLocaleString('en')} parameters, weights ${kilobytes(c.weights.bytes)}`],
+    ['Genres', c.labels.map(genreName).join(', ')],
+    ['Features', `${c.features.n_mfcc} MFCCs × ${c.features.segment_samples / c.features.sample_rate} s segments at ${c.features.sample_rate} Hz`],
+  ];
+  if (trained) {
+    const tracks = (k) => trained.data.per_genre.reduce((n, g) => n + g[k], 0);
+    facts.push(
+      ['Validation', `${percent(v.track_accuracy)} of songs, ${percent(v.balanced_track_accuracy)} averaged over genres, ${percent(v.segment_accuracy)} of 3 s segments`],
+      ['Per genre (songs right)', v.per_genre.map((g) => `${genreName(g.genre)} ${percent(g.track_accuracy, 0)} of ${g.tracks}`).join(' · ')],
+      ['Training data', `${tracks('train_tracks')} songs for training, ${tracks('valid_tracks')} for validation; ${trained.split}`],
+      ['Training', `best epoch ${trained.best_epoch} of ${trained.history.length}, ${Math.round(trained.seconds)} s on ${trained.backend}`],
+    );
   }
-  if (data.type === MSG.ERROR && data.id === null) return fail(data.message);
+  ui.cardFacts.replaceChildren(...facts.flatMap(([term, value]) => {
+    const dt = document.createElement('dt'); dt.textContent = term;
+    const dd = document.createElement('dd'); dd.textContent = value;
+    return [dt, dd];
+  }));
+}
+
+// --- the worker ------------------------------------------------------------------------------
+worker.onmessage = ({ data }) => {
+  switch (data.type) {
+    case MSG.READY:
+      settings = data.settings;
+      worker.postMessage({ type: MSG.MODEL, name: ui.model.value });
+      return;
+    case MSG.MODEL:
+      showCard(data.name, data.card);
+      if (shown && !job && shown.model === data.name) ui.status.hidden = true;
+      if (document.body.dataset.state === 'starting') { setState('idle'); ready(); }
+      return;
+    case MSG.RESULT:
+      if (shown && !job && data.id === shown.id) {
+        shown.result = data.result;
+        shown.model = data.model;
+        shown.timings.classifyMs = data.classifyMs;
+        ui.status.hidden = true;
+        render();
+        setState('done');
+      }
+      return;
+    case MSG.ERROR:
+      if (data.id === null) return fail(data.message);
+      break;
+  }
   if (!job || data.id !== job.id) return;  // a cancelled job's late messages
   switch (data.type) {
     case MSG.SONG:
       job.info = data.info;
-      job.segments = new Array(data.info.segments);
       break;
-    case MSG.SEGMENT:
-      job.segments[data.index] = data.mfcc;
-      if (job.info.segments > 4) {
-        showStatus(`Computing features… segment ${data.index + 1} of ${job.info.segments}`,
-          { progress: (data.index + 1) / job.info.segments, cancellable: true });
+    case MSG.NEED:
+      sendChunk();
+      break;
+    case MSG.SEGMENTS:
+      job.mfcc.push(data.mfcc);
+      break;
+    case MSG.PROGRESS:
+      if (job.info.segments > 10) {
+        showStatus(`Analysing “${job.name}”: segment ${data.done} of ${data.total}`,
+          { progress: data.done / data.total, cancellable: true });
       }
       break;
     case MSG.DONE:
       finish(data);
+      break;
+    case MSG.SILENT:
+      fail(`“${job.name}” is silent (nothing louder than -60 dBFS), so there is no genre to tell.`);
       break;
     case MSG.ERROR:
       fail(`Could not analyse “${job.name}”: ${data.message}`);
@@ -66,6 +150,7 @@ worker.onmessage = ({ data }) => {
 };
 worker.onerror = (e) => fail(`The analyser stopped: ${e.message || 'worker error'}`);
 
+// --- analysing a file ------------------------------------------------------------------------
 async function decode(file) {
   const bytes = await file.arrayBuffer();
   if (bytes.byteLength === 0) throw new Error('the file is empty');
@@ -74,7 +159,7 @@ async function decode(file) {
   const context = new OfflineAudioContext(1, 1, settings.sample_rate);
   try {
     return await context.decodeAudioData(bytes);
-  } catch (e) {
+  } catch {
     throw new Error('this browser cannot decode it as audio (it is not an audio file, or it is damaged or in an unsupported format)');
   }
 }
@@ -82,12 +167,11 @@ async function decode(file) {
 async function analyse(file) {
   if (job) worker.postMessage({ type: MSG.CANCEL, id: job.id });
   const id = nextId++;
-  job = { id, name: file.name || 'the file', start: performance.now() };
+  job = { id, name: file.name || 'the file', start: performance.now(), mfcc: [], sent: 0 };
   const thisJob = job;
   setState('working');
-  ui.result.hidden = true;
-  showStatus(`Decoding “${job.name}”…`);
-  await settingsPromise;
+  showStatus(`Decoding “${job.name}”…`, { cancellable: true });
+  await readyPromise;
   let buffer;
   try {
     buffer = await decode(file);
@@ -96,116 +180,133 @@ async function analyse(file) {
     return;
   }
   if (job !== thisJob) return;
+  job.buffer = buffer;
   job.decodeMs = performance.now() - job.start;
-  job.channels = buffer.numberOfChannels;
-  showStatus(`Computing features of “${job.name}”…`, { cancellable: true });
-  const channels = [];
-  for (let c = 0; c < buffer.numberOfChannels; c++) channels.push(buffer.getChannelData(c).slice());
-  worker.postMessage({ type: MSG.ANALYSE, id, channels, sampleRate: buffer.sampleRate },
-    channels.map((c) => c.buffer));
+  worker.postMessage({ type: MSG.BEGIN, id, totalSamples: buffer.length, sampleRate: buffer.sampleRate });
 }
 
-function finish({ featureMs, peaks }) {
-  const { info, segments, name, start, decodeMs, channels } = job;
+/** Sends the next chunk of the decoded song; the worker asks for each in turn. */
+function sendChunk() {
+  const { buffer, id } = job;
+  const count = Math.min(CHUNK_SAMPLES, buffer.length - job.sent);
+  const channels = [];
+  for (let c = 0; c < buffer.numberOfChannels; c++) {
+    const data = new Float32Array(count);
+    buffer.copyFromChannel(data, c, job.sent);
+    channels.push(data);
+  }
+  job.sent += count;
+  const last = job.sent >= buffer.length;
+  worker.postMessage({ type: MSG.CHUNK, id, channels, last }, channels.map((c) => c.buffer));
+}
+
+function finish({ result, peaks, featureMs, classifyMs, model, wasmBytes }) {
+  const { id, info, mfcc, name, start, decodeMs, buffer } = job;
   const totalMs = performance.now() - start;
   job = null;
+  shown = {
+    id, name, info, mfcc, peaks, result, model, channels: buffer.numberOfChannels,
+    timings: { decodeMs, featureMs, classifyMs, totalMs }, wasmBytes,
+  };
+  selected = 0;
   ui.status.hidden = true;
-  ui.result.hidden = false;
-  ui.title.textContent = name;
-  const notes = [];
-  if (info.padded) notes.push(`shorter than one ${info.segmentSeconds} s segment, so padded with silence`);
-  ui.facts.textContent = [
-    `${formatTime(info.seconds)} · ${channels} channel${channels === 1 ? '' : 's'} · ${info.segments} segment${info.segments === 1 ? '' : 's'} of ${info.segmentSeconds} s`,
-    `features in ${featureMs.toFixed(0)} ms (decoding ${decodeMs.toFixed(0)} ms, total ${totalMs.toFixed(0)} ms)`,
-    ...notes,
-  ].join(' · ');
-  ui.heatmapShape.textContent = `${info.nMfcc} coefficients × ${info.segments * info.framesPerSegment} frames (each row scaled to its own range)`;
-  drawWaveform(peaks);
-  drawHeatmap(segments, info);
-  drawAxis(info);
-  window.lastAnalysis = { info, segments, featureMs, decodeMs, totalMs };
+  render();
   setState('done');
 }
 
-function formatTime(seconds) {
-  const m = Math.floor(seconds / 60);
-  const s = seconds - 60 * m;
-  return m > 0 ? `${m} min ${s.toFixed(0)} s` : `${s.toFixed(1)} s`;
-}
+// --- showing the result ----------------------------------------------------------------------
+function render() {
+  const { name, info, result, timings, channels } = shown;
+  ui.result.hidden = false;
+  ui.title.textContent = name;
+  const notes = [];
+  if (info.padded) notes.push(`shorter than one ${info.segmentSeconds} s segment, so padded with silence: the verdict is less reliable`);
+  ui.facts.textContent = [
+    `${formatTime(info.seconds)} · ${channels} channel${channels === 1 ? '' : 's'} · ${info.segments} segment${info.segments === 1 ? '' : 's'} of ${info.segmentSeconds} s`,
+    `result in ${timings.totalMs.toFixed(0)} ms (decoding ${timings.decodeMs.toFixed(0)} ms, features ${timings.featureMs.toFixed(0)} ms, ${shown.model} ${timings.classifyMs.toFixed(0)} ms)`,
+    ...notes,
+  ].join(' · ');
 
-function cssVar(name) { return getComputedStyle(document.body).getPropertyValue(name).trim(); }
-
-function fitCanvas(canvas) {
-  const ratio = window.devicePixelRatio || 1;
-  canvas.width = Math.max(1, Math.round(canvas.clientWidth * ratio));
-  canvas.height = Math.max(1, Math.round(canvas.clientHeight * ratio));
-  return canvas.getContext('2d');
-}
-
-function drawWaveform(peaks) {
-  const ctx = fitCanvas(ui.waveform);
-  const { width, height } = ui.waveform;
-  ctx.clearRect(0, 0, width, height);
-  ctx.fillStyle = cssVar('--gc-accent');
-  const buckets = peaks.length / 2;
-  const mid = height / 2;
-  for (let x = 0; x < width; x++) {
-    const b = Math.min(buckets - 1, Math.floor((x / width) * buckets));
-    const lo = peaks[2 * b], hi = peaks[2 * b + 1];
-    const top = mid - hi * mid, bottom = mid - lo * mid;
-    ctx.fillRect(x, top, 1, Math.max(1, bottom - top));
-  }
-}
-
-// A perceptually ordered colour map (viridis, sampled at 5 points and interpolated).
-const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
-function colour(t) {
-  const x = Math.min(0.9999, Math.max(0, t)) * (VIRIDIS.length - 1);
-  const i = Math.floor(x), f = x - i;
-  return VIRIDIS[i].map((c, k) => Math.round(c + f * (VIRIDIS[i + 1][k] - c)));
-}
-
-function drawHeatmap(segments, info) {
-  const frames = info.segments * info.framesPerSegment;
-  const rows = info.nMfcc;
-  const lo = new Array(rows).fill(Infinity), hi = new Array(rows).fill(-Infinity);
-  for (const seg of segments) {
-    for (let i = 0; i < seg.length; i++) {
-      const k = i % rows;
-      if (seg[i] < lo[k]) lo[k] = seg[i];
-      if (seg[i] > hi[k]) hi[k] = seg[i];
-    }
-  }
-  const image = new ImageData(frames, rows);
-  segments.forEach((seg, s) => {
-    for (let t = 0; t < info.framesPerSegment; t++) {
-      for (let k = 0; k < rows; k++) {
-        const v = seg[t * rows + k];
-        const [r, g, b] = colour(hi[k] > lo[k] ? (v - lo[k]) / (hi[k] - lo[k]) : 0.5);
-        // Coefficient 0 at the bottom, like a spectrogram.
-        const p = 4 * ((rows - 1 - k) * frames + s * info.framesPerSegment + t);
-        image.data.set([r, g, b, 255], p);
-      }
-    }
-  });
-  const source = new OffscreenCanvas(frames, rows);
-  source.getContext('2d').putImageData(image, 0, 0);
-  const ctx = fitCanvas(ui.heatmap);
-  ctx.imageSmoothingEnabled = frames > ui.heatmap.width;
-  ctx.drawImage(source, 0, 0, ui.heatmap.width, ui.heatmap.height);
-}
-
-function drawAxis(info) {
-  const total = info.segments * info.segmentSeconds;
-  // About one label per 90 px, so labels never collide on a phone.
-  const ticks = Math.max(2, Math.min(6, Math.floor(ui.heatmap.clientWidth / 90)));
-  ui.axis.replaceChildren(...Array.from({ length: ticks + 1 }, (_, i) => {
-    const span = document.createElement('span');
-    span.style.left = `${(100 * i) / ticks}%`;
-    span.textContent = formatTime((total * i) / ticks);
-    return span;
+  const labels = card.labels;
+  const colours = genreColours(labels);
+  const ranked = Object.entries(result.probabilities).sort((a, b) => b[1] - a[1]);
+  const [top, p] = ranked[0];
+  ui.verdict.replaceChildren();
+  const strong = document.createElement('strong');
+  strong.textContent = genreName(top);
+  ui.verdict.append('Most likely ', strong, ` (${percent(p, 0)})`);
+  if (p < 0.4) ui.verdict.append(' — but the model is unsure');
+  ui.bars.replaceChildren(...ranked.slice(0, SHOWN_GENRES).map(([genre, q]) => {
+    const li = document.createElement('li');
+    li.dataset.genre = genre;
+    const label = document.createElement('span'); label.className = 'bar-label'; label.textContent = genreName(genre);
+    const track = document.createElement('span'); track.className = 'bar-track';
+    const fill = document.createElement('span'); fill.className = 'bar-fill';
+    fill.style.width = `${(100 * q).toFixed(1)}%`;
+    fill.style.background = colours[genre];
+    track.append(fill);
+    const value = document.createElement('span'); value.className = 'bar-value'; value.textContent = percent(q);
+    li.append(label, track, value);
+    return li;
   }));
+
+  ui.legend.replaceChildren(...labels.map((genre) => {
+    const li = document.createElement('li');
+    const swatch = document.createElement('span'); swatch.className = 'swatch'; swatch.style.background = colours[genre];
+    li.append(swatch, genreName(genre));
+    return li;
+  }));
+  const counts = {};
+  for (const s of result.segments) counts[s.genre] = (counts[s.genre] ?? 0) + 1;
+  ui.timeline.setAttribute('aria-label', 'Genre of each segment: ' + Object.entries(counts)
+    .sort((a, b) => b[1] - a[1]).map(([g, n]) => `${genreName(g)} in ${n}`).join(', ')
+    + ` of ${result.segments.length} segments`);
+  selected = Math.min(selected, result.segments.length - 1);
+  redrawTimeline();
+  drawAxis(ui.timelineAxis, ui.timeline, info.seconds);
+  const mfcc = shown.mfcc;
+  window.lastAnalysis = {
+    info, result, model: shown.model, ...timings, wasmBytes: shown.wasmBytes,
+    /** The MFCCs of each segment (frames × coefficients, frame-major). */
+    get segments() { return splitSegments(mfcc, info.framesPerSegment * info.nMfcc); },
+  };
+
+  ui.heatmapShape.textContent = `${info.nMfcc} coefficients × ${info.segments * info.framesPerSegment} frames (each row scaled to its own range)`;
+  drawWaveform(ui.waveform, shown.peaks);
+  drawHeatmap(ui.heatmap, shown.mfcc, info);
+  drawAxis(ui.heatmapAxis, ui.heatmap, info.segments * info.segmentSeconds);
 }
+
+function redrawTimeline(focused = document.activeElement === ui.timeline) {
+  const { result, info } = shown;
+  drawTimeline(ui.timeline, result.segments, info, genreColours(card.labels), focused ? selected : null);
+  ui.detail.textContent = describeSegment(result.segments[selected], info);
+}
+
+function selectSegment(index) {
+  if (!shown) return;
+  selected = Math.max(0, Math.min(shown.result.segments.length - 1, index));
+  redrawTimeline(true);
+}
+
+ui.timeline.addEventListener('mousemove', (e) => {
+  if (!shown) return;
+  const rect = ui.timeline.getBoundingClientRect();
+  selected = segmentAt(shown.result.segments, shown.info, (e.clientX - rect.left) / rect.width);
+  redrawTimeline(true);
+});
+ui.timeline.addEventListener('mouseleave', () => shown && redrawTimeline());
+ui.timeline.addEventListener('focus', () => shown && redrawTimeline(true));
+ui.timeline.addEventListener('blur', () => shown && redrawTimeline(false));
+ui.timeline.addEventListener('keydown', (e) => {
+  const steps = { ArrowLeft: -1, ArrowRight: 1, PageUp: -10, PageDown: 10 };
+  if (e.key in steps) selectSegment(selected + steps[e.key]);
+  else if (e.key === 'Home') selectSegment(0);
+  else if (e.key === 'End') selectSegment(Infinity);
+  else return;
+  e.preventDefault();
+});
+window.addEventListener('resize', () => { if (shown && !ui.result.hidden) render(); });
 
 // --- input: drop, picker, keyboard ---------------------------------------------------------
 ui.file.addEventListener('change', () => {
@@ -223,6 +324,7 @@ for (const type of ['dragleave', 'drop']) {
 }
 ui.drop.addEventListener('drop', (e) => {
   e.preventDefault();
+  e.stopPropagation();
   const file = e.dataTransfer?.files?.[0];
   if (file) analyse(file);
   else fail('Nothing to analyse: drop an audio file.');
@@ -238,7 +340,7 @@ ui.cancel.addEventListener('click', () => {
   if (!job) return;
   worker.postMessage({ type: MSG.CANCEL, id: job.id });
   job = null;
-  setState('idle');
+  setState(shown ? 'done' : 'idle');
   showStatus('Cancelled.');
 });
 

@@ -1,20 +1,35 @@
-// The messages between the page and the feature worker, written down in one place.
+// The messages between the page and the worker, written down in one place.
 //
 // page → worker
-//   { type: 'analyse', id, channels: Float32Array[], sampleRate }  (channel buffers transferred)
-//   { type: 'cancel', id }
+//   { type: 'model', name }                    load (once) and use a shipped model; re-runs the last song
+//   { type: 'begin', id, totalSamples, sampleRate }  a song of that many samples per channel
+//   { type: 'chunk', id, channels, last }      the next Float32Array per channel (buffers transferred)
+//   { type: 'cancel', id }                     forget the song
 // worker → page
-//   { type: 'ready', settings }            the extractor's feature settings (the one source of truth)
-//   { type: 'song', id, info }             facts about the loaded song (segments, seconds, padded, ...)
-//   { type: 'segment', id, index, mfcc }   MFCCs of one segment, frames × n_mfcc, frame-major
-//   { type: 'done', id, featureMs, peaks } all segments sent; wasm time; waveform (min, max) pairs
-//   { type: 'error', id, message }         a message for the person, naming the problem
+//   { type: 'ready', settings }                the wasm is running; the extractor's feature settings
+//   { type: 'model', name, card }              the model in use, with its card
+//   { type: 'song', id, info }                 facts about the song (segments, seconds, padded, ...)
+//   { type: 'need', id }                       send the next chunk (the page never sends ahead, so
+//                                              memory stays bounded on long songs)
+//   { type: 'segments', id, first, mfcc }      MFCCs of segments first.., frames × n_mfcc each, frame-major
+//   { type: 'progress', id, done, total }      segments classified so far
+//   { type: 'done', id, result, peaks, featureMs, classifyMs, wasmBytes }
+//                                              the song's verdict (as `classify --json`, without file)
+//   { type: 'result', id, result, model, classifyMs }  the last song again, with another model
+//   { type: 'silent', id }                     the song is silent: there is no genre to tell
+//   { type: 'error', id, message, model }      a message for the person, naming the problem
 export const MSG = Object.freeze({
-  ANALYSE: 'analyse',
+  MODEL: 'model',
+  BEGIN: 'begin',
+  CHUNK: 'chunk',
   CANCEL: 'cancel',
   READY: 'ready',
   SONG: 'song',
-  SEGMENT: 'segment',
+  NEED: 'need',
+  SEGMENTS: 'segments',
+  PROGRESS: 'progress',
   DONE: 'done',
+  RESULT: 'result',
+  SILENT: 'silent',
   ERROR: 'error',
 });

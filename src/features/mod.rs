@@ -5,11 +5,13 @@ mod mel;
 mod mfcc;
 mod segments;
 mod settings;
+mod stream;
 
 pub use mel::{MelFilterbank, hz_to_mel, mel_to_hz};
 pub use mfcc::{Mfcc, MfccExtractor};
 pub use segments::{SegmentSpan, plan_segments, segment_samples};
 pub use settings::{FeatureSettings, PadMode};
+pub use stream::SegmentStream;
 
 /// Why features could not be computed.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +46,25 @@ pub enum FeatureError {
         /// Values provided.
         got: usize,
     },
+    /// More samples arrived than the song was announced to have.
+    #[error("the song was announced as {expected} samples long, but {got} arrived")]
+    TooManySamples {
+        /// Samples announced.
+        expected: usize,
+        /// Samples received.
+        got: usize,
+    },
+    /// The song ended before all its announced samples arrived.
+    #[error("the song was announced as {expected} samples long, but only {got} arrived")]
+    MissingSamples {
+        /// Samples announced.
+        expected: usize,
+        /// Samples received.
+        got: usize,
+    },
+    /// A sample is NaN or infinite.
+    #[error("sample {0} is not a finite number")]
+    NonFiniteSample(usize),
     /// The FFT refused its buffers (a bug, reported rather than panicking).
     #[error("FFT failed: {0}")]
     Fft(String),
