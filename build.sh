@@ -120,6 +120,11 @@ run_tests() {
     cargo test --profile ci 2>&1 | tee "$ROOT/target/cargo-test.log" | grep -E '^(test result|running|error|failures:|---- )|panicked' || true
     grep -q '^error\|FAILED\|panicked' "$ROOT/target/cargo-test.log" && failed=1
     build_wasm
+    if [ "${WASM_CARGO[0]}" = cargo ]; then
+        log "clippy on the wasm target (src/web.rs)"
+        RUSTFLAGS="--cfg getrandom_backend=\"wasm_js\"" CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
+            cargo clippy --quiet --lib --target "$TARGET" -- -D warnings || failed=1
+    fi
     ensure_browser_tools
     log "wasm in Node and browser end-to-end tests (Chromium)"
     node --test --test-reporter=spec tests/node/ tests/browser/ 2>&1 | tee "$ROOT/target/node-test.log" \

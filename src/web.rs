@@ -354,7 +354,7 @@ impl GenreModel {
     /// for a file, without `file`.
     pub fn verdict(&self, probabilities: &[f32], starts: &[f64]) -> Result<JsValue, JsError> {
         let classes = self.classifier.card().labels.len();
-        if classes == 0 || probabilities.len() % classes != 0 {
+        if classes == 0 || !probabilities.len().is_multiple_of(classes) {
             return Err(js_error(format!(
                 "{} probabilities do not make rows of {classes} genres",
                 probabilities.len()
@@ -381,7 +381,10 @@ impl GenreModel {
         let (frames, n_mfcc) = (settings.frames_per_segment(), settings.n_mfcc);
         let size = frames * n_mfcc;
         let count = mfcc.len() / size.max(1);
-        if mfcc.is_empty() || mfcc.len() % size != 0 || starts.is_some_and(|s| s.len() != count) {
+        if mfcc.is_empty()
+            || !mfcc.len().is_multiple_of(size)
+            || starts.is_some_and(|s| s.len() != count)
+        {
             return Err(js_error(format!(
                 "{} MFCC values do not make {} segments of {frames}x{n_mfcc}",
                 mfcc.len(),
