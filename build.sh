@@ -88,6 +88,7 @@ build_wasm() {
     size=$(stat -c %s "$PKG/genre_classifier_bg.wasm")
     gz=$(gzip -9 -c "$PKG/genre_classifier_bg.wasm" | wc -c)
     log "www/pkg ready in $((SECONDS - start)) s: wasm $((size / 1024)) KiB, $((gz / 1024)) KiB gzipped"
+    if command -v node >/dev/null; then node "$ROOT/tests/node/page_size.mjs" >&2; fi
 }
 
 build_native() {

@@ -132,6 +132,7 @@ worker.onmessage = ({ data }) => {
       job.mfcc.push(data.mfcc);
       break;
     case MSG.PROGRESS:
+      window.lastProgress = { done: data.done, total: data.total, wasmBytes: data.wasmBytes };
       if (job.info.segments > 10) {
         showStatus(`Analysing “${job.name}”: segment ${data.done} of ${data.total}`,
           { progress: data.done / data.total, cancellable: true });
@@ -181,6 +182,7 @@ async function analyse(file) {
   }
   if (job !== thisJob) return;
   job.buffer = buffer;
+  window.decodes = (window.decodes ?? 0) + 1;
   job.decodeMs = performance.now() - job.start;
   worker.postMessage({ type: MSG.BEGIN, id, totalSamples: buffer.length, sampleRate: buffer.sampleRate });
 }

@@ -12,7 +12,7 @@
 //   { type: 'need', id }                       send the next chunk (the page never sends ahead, so
 //                                              memory stays bounded on long songs)
 //   { type: 'segments', id, first, mfcc }      MFCCs of segments first.., frames × n_mfcc each, frame-major
-//   { type: 'progress', id, done, total }      segments classified so far
+//   { type: 'progress', id, done, total, wasmBytes }  segments classified so far; wasm memory size
 //   { type: 'done', id, result, peaks, featureMs, classifyMs, wasmBytes }
 //                                              the song's verdict (as `classify --json`, without file)
 //   { type: 'result', id, result, model, classifyMs }  the last song again, with another model

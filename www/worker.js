@@ -112,7 +112,10 @@ async function chunk({ id, channels, last }) {
     start = performance.now();
     song.probabilities.push(loaded.model.segmentProbabilities(mfcc));
     song.classifyMs += performance.now() - start;
-    postMessage({ type: MSG.PROGRESS, id, done: extractor.segmentsDone(), total: song.info.segments });
+    postMessage({
+      type: MSG.PROGRESS, id, done: extractor.segmentsDone(), total: song.info.segments,
+      wasmBytes: wasm.memory.buffer.byteLength,
+    });
   }
   if (!last) {
     postMessage({ type: MSG.NEED, id });

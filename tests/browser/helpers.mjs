@@ -1,6 +1,8 @@
 // Shared helpers for the browser tests and benchmarks: serve www/ on a free loopback
 // port and drive Debian's Chromium with playwright-core.
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -60,3 +62,52 @@ export async function analyse(page, file, timeout = 60_000) {
   await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout });
   return page.evaluate(() => document.body.dataset.state);
 }
+
+/** A WAV file of `channels` (arrays of samples in [-1, 1]) at `rate`: 32-bit float, or
+ *  16-bit integer PCM with `{ bits: 16 }`. */
+export function wav(channels, rate, { bits = 32 } = {}) {
+  const frames = channels[0].length;
+  const n = channels.length;
+  const bytes = bits / 8;
+  const data = Buffer.alloc(frames * n * bytes);
+  for (let i = 0; i < frames; i++) {
+    for (let c = 0; c < n; c++) {
+      const at = (i * n + c) * bytes;
+      if (bits === 32) data.writeFloatLE(channels[c][i], at);
+      else data.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(channels[c][i] * 32767))), at);
+    }
+  }
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0); header.writeUInt32LE(36 + data.length, 4); header.write('WAVE', 8);
+  header.write('fmt ', 12); header.writeUInt32LE(16, 16); header.writeUInt16LE(bits === 32 ? 3 : 1, 20);
+  header.writeUInt16LE(n, 22); header.writeUInt32LE(rate, 24); header.writeUInt32LE(rate * n * bytes, 28);
+  header.writeUInt16LE(n * bytes, 32); header.writeUInt16LE(bits, 34); header.write('data', 36);
+  header.writeUInt32LE(data.length, 40);
+  return Buffer.concat([header, data]);
+}
+
+/** A 32-bit float mono WAV file of `samples` at `rate`. */
+export const floatWav = (samples, rate) => wav([samples], rate);
+
+/** `seconds` of a sine at `freq` Hz, amplitude 0.4. */
+export const tone = (seconds, rate, freq = 440) =>
+  Float32Array.from({ length: Math.round(seconds * rate) }, (_, i) => 0.4 * Math.sin((2 * Math.PI * freq * i) / rate));
+
+/** Decoded samples of GTZAN clips from the crate's own decoder (examples/dump_samples.rs),
+ *  as mono Float32Arrays at 22 050 Hz. */
+export function nativeSamples(clips) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gc-samples-'));
+  try {
+    const out = execFileSync('cargo', ['run', '--quiet', '--profile', 'ci', '--example', 'dump_samples', '--', dir, ...clips],
+      { cwd: ROOT, encoding: 'utf8' });
+    return out.trim().split('\n').map((line) => {
+      const b = readFileSync(JSON.parse(line).file);
+      return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The text of the page's status line. */
+export async function statusText(page) { return (await page.textContent('#status-text')).trim(); }

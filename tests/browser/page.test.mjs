@@ -2,11 +2,9 @@
 // MFCC heatmap; bad input gets a clear message, never a blank page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
+import { readFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { serve, launch, openPage, analyse, DATA, ROOT } from './helpers.mjs';
+import { serve, launch, openPage, analyse, statusText, floatWav, tone, nativeSamples, DATA, ROOT } from './helpers.mjs';
 
 const SHOTS = path.join(ROOT, 'target/screenshots');
 let server, browser;
@@ -20,24 +18,6 @@ after(async () => {
   await browser?.close();
   server?.stop();
 });
-
-/** A 32-bit float mono WAV file of `samples` at `rate`. */
-function floatWav(samples, rate) {
-  const data = Buffer.alloc(samples.length * 4);
-  samples.forEach((s, i) => data.writeFloatLE(s, i * 4));
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0); header.writeUInt32LE(36 + data.length, 4); header.write('WAVE', 8);
-  header.write('fmt ', 12); header.writeUInt32LE(16, 16); header.writeUInt16LE(3, 20);
-  header.writeUInt16LE(1, 22); header.writeUInt32LE(rate, 24); header.writeUInt32LE(rate * 4, 28);
-  header.writeUInt16LE(4, 32); header.writeUInt16LE(32, 34); header.write('data', 36);
-  header.writeUInt32LE(data.length, 40);
-  return Buffer.concat([header, data]);
-}
-
-const tone = (seconds, rate, freq = 440) =>
-  Array.from({ length: Math.round(seconds * rate) }, (_, i) => 0.4 * Math.sin((2 * Math.PI * freq * i) / rate));
-
-async function statusText(page) { return (await page.textContent('#status-text')).trim(); }
 
 /** Fraction of distinct colours in the heatmap canvas: a drawn heatmap has many. */
 async function heatmapVariety(page) {
@@ -70,12 +50,7 @@ test('the page computes librosa-exact MFCCs from the samples it is given', async
   // worker untouched: the page's MFCCs must match librosa's within 1e-3.
   const fixtures = JSON.parse(readFileSync(path.join(ROOT, 'tests/fixtures/librosa_mfcc.json'), 'utf8'));
   const expected = fixtures.cases.find((c) => c.name === 'jazz.00002');
-  const dir = mkdtempSync(path.join(tmpdir(), 'gc-page-'));
-  const out = execFileSync('cargo', ['run', '--quiet', '--profile', 'ci', '--example', 'dump_samples', '--', dir,
-    path.join(DATA, 'jazz/jazz.00002.ogg')], { cwd: ROOT, encoding: 'utf8' });
-  const raw = readFileSync(JSON.parse(out).file);
-  rmSync(dir, { recursive: true, force: true });
-  const samples = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+  const [samples] = nativeSamples([path.join(DATA, 'jazz/jazz.00002.ogg')]);
   const { page } = await openPage(browser, server.url);
   const file = { name: 'jazz.wav', mimeType: 'audio/wav', buffer: floatWav(samples, 22050) };
   assert.equal(await analyse(page, file), 'done');

@@ -1,0 +1,199 @@
+// Classifying in the page, end to end in headless Chromium: the genres and timeline shown
+// for real clips, the same probabilities as `classify --json`, switching models, and each
+// kind of awkward input (silent, many channels, odd rates, a two-hour file).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { serve, launch, openPage, analyse, statusText, wav, tone, nativeSamples, DATA, ROOT } from './helpers.mjs';
+
+const SHOTS = path.join(ROOT, 'target/screenshots');
+let server, browser, scratch;
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  scratch = mkdtempSync(path.join(tmpdir(), 'gc-classify-'));
+  server = await serve();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  server?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function classifyCli(file, model = 'cnn') {
+  const out = execFileSync('cargo', ['run', '--quiet', '--profile', 'ci', '--bin', 'classify', '--',
+    '--json', '--model', path.join(ROOT, 'www/models', model), file], { cwd: ROOT, encoding: 'utf8' });
+  return JSON.parse(out);
+}
+
+/** What the page shows: the bars' genres and percentages, and the verdict line. */
+async function shown(page) {
+  return page.evaluate(() => ({
+    verdict: document.getElementById('verdict').textContent,
+    bars: [...document.querySelectorAll('#bars li')].map((li) => ({
+      genre: li.dataset.genre, text: li.querySelector('.bar-value').textContent,
+    })),
+    result: window.lastAnalysis.result,
+    model: window.lastAnalysis.model,
+  }));
+}
+
+test('a real clip shows its genres as bars and a timeline that agree with the result', async () => {
+  const { page, errors } = await openPage(browser, server.url, { viewport: { width: 1000, height: 1200 } });
+  assert.equal(await analyse(page, path.join(DATA, 'classical/classical.00000.ogg')), 'done');
+  const { verdict, bars, result, model } = await shown(page);
+  assert.equal(model, 'cnn');
+  assert.equal(result.segments.length, 10);
+  const ranked = Object.entries(result.probabilities).sort((a, b) => b[1] - a[1]);
+  assert.equal(result.genre, 'classical', 'the shipped cnn gets this validation clip right');
+  assert.match(verdict, /Most likely Classical \(\d+ %\)/);
+  assert.deepEqual(bars.map((b) => b.genre), ranked.slice(0, 5).map(([g]) => g));
+  bars.forEach((b, i) => assert.equal(b.text, `${(100 * ranked[i][1]).toFixed(1)} %`));
+  const sum = Object.values(result.probabilities).reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(sum - 1) < 1e-4, `probabilities sum to ${sum}`);
+  // Keyboard on the timeline: End selects the last segment and describes it.
+  await page.focus('#timeline');
+  await page.keyboard.press('End');
+  assert.match(await page.textContent('#segment-detail'), /^0:27–0:30 \(3\.0 s\): \w/);
+  await page.keyboard.press('ArrowLeft');
+  assert.match(await page.textContent('#segment-detail'), /^0:24–0:27/);
+  // Hover shows the segment under the pointer.
+  const box = await page.locator('#timeline').boundingBox();
+  await page.mouse.move(box.x + box.width * 0.15, box.y + box.height / 2);
+  assert.match(await page.textContent('#segment-detail'), /^0:03–0:06/);
+  assert.match(await page.getAttribute('#timeline', 'aria-label'), /of 10 segments/);
+  // The card of the model in use.
+  assert.match(await page.textContent('#card-summary'), /Model: cnn · \d+ % of validation songs right · 182 KB/);
+  await page.click('#card-summary');
+  assert.match(await page.textContent('#card-facts'), /45,514 parameters/);
+  await page.screenshot({ path: path.join(SHOTS, 'classify-classical.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the page gives classify --json\'s probabilities within 1e-4 for a 22 050 Hz WAV', async () => {
+  const clips = ['metal/metal.00000.ogg', 'pop/pop.00002.ogg'];
+  const samples = nativeSamples(clips.map((c) => path.join(DATA, c)));
+  const { page } = await openPage(browser, server.url);
+  for (const [k, clip] of clips.entries()) {
+    const file = path.join(scratch, `${path.basename(clip, '.ogg')}.wav`);
+    writeFileSync(file, wav([samples[k]], 22050));
+    const cli = classifyCli(file);
+    assert.equal(await analyse(page, file), 'done');
+    const { result } = await shown(page);
+    assert.equal(result.genre, cli.genre);
+    for (const [genre, p] of Object.entries(cli.probabilities)) {
+      assert.ok(Math.abs(result.probabilities[genre] - p) <= 1e-4, `${clip} ${genre}: page ${result.probabilities[genre]} vs cli ${p}`);
+    }
+    assert.deepEqual(result.segments.map((s) => [s.start_s, s.genre]), cli.segments.map((s) => [s.start_s, s.genre]));
+  }
+  await page.close();
+});
+
+test('switching models re-runs on the same song without decoding it again, and is remembered', async () => {
+  const context = await browser.newContext();
+  const { page } = await openPage(context, server.url);
+  assert.equal(await analyse(page, path.join(DATA, 'jazz/jazz.00000.ogg')), 'done');
+  const before = await shown(page);
+  assert.equal(await page.evaluate(() => window.decodes), 1);
+  for (const model of ['rnn', 'ann', 'ann-reg', 'cnn']) {
+    await page.evaluate(() => { document.body.dataset.state = 'waiting'; });
+    await page.selectOption('#model', model);
+    await page.waitForFunction((m) => document.body.dataset.state === 'done' && window.lastAnalysis.model === m, model);
+    const now = await shown(page);
+    assert.match(await page.textContent('#card-summary'), new RegExp(`^Model: ${model} ·`));
+    assert.match(await page.textContent('#result-facts'), new RegExp(` ${model} \\d+ ms`));
+    if (model === 'cnn') assert.deepEqual(now.result.probabilities, before.result.probabilities);
+    else assert.notDeepEqual(now.result.probabilities, before.result.probabilities);
+  }
+  await page.selectOption('#model', 'rnn');
+  await page.waitForFunction(() => window.lastAnalysis.model === 'rnn');
+  assert.equal(await page.evaluate(() => window.decodes), 1, 'the song was decoded once');
+  // A new visit starts with the model chosen last.
+  const again = await openPage(context, server.url);
+  assert.equal(await again.page.inputValue('#model'), 'rnn');
+  assert.match(await again.page.textContent('#card-summary'), /^Model: rnn ·/);
+  await context.close();
+});
+
+test('no network request is made after the page and the model have loaded', async () => {
+  const { page } = await openPage(browser, server.url);
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  assert.equal(await analyse(page, path.join(DATA, 'rock/rock.00074.ogg')), 'done');
+  assert.equal(await analyse(page, { name: 'tone.wav', mimeType: 'audio/wav', buffer: wav([tone(5, 22050)], 22050) }), 'done');
+  assert.deepEqual(requests, []);
+  await page.close();
+});
+
+const awkward = [
+  ['silence', 'silence.wav', () => wav([new Float32Array(22050 * 5)], 22050), 'error', /“silence\.wav” is silent/],
+  ['six channels', 'surround.wav', () => wav(Array.from({ length: 6 }, (_, c) => tone(5, 44100, 220 * (c + 1))), 44100, { bits: 16 }), 'done', /5\.0 s · 6 channels · 2 segments/],
+  ['192 kHz', 'hires.wav', () => wav([tone(4, 192000)], 192000, { bits: 16 }), 'done', /4\.0 s · 1 channel · 1 segment/],
+  ['8 kHz', 'phone.wav', () => wav([tone(10, 8000)], 8000, { bits: 16 }), 'done', /10\.0 s · 1 channel · 3 segments/],
+  ['a 2.5 s clip', 'short.wav', () => wav([tone(2.5, 22050, 330)], 22050), 'done', /padded with silence: the verdict is less reliable/],
+];
+
+for (const [what, name, make, state, message] of awkward) {
+  test(`${what}: ${state === 'done' ? 'classified' : 'a clear message'}`, async () => {
+    const { page, errors } = await openPage(browser, server.url);
+    assert.equal(await analyse(page, { name, mimeType: 'audio/wav', buffer: make() }), state);
+    if (state === 'done') {
+      assert.match(await page.textContent('#result-facts'), message);
+      assert.equal((await page.$$('#bars li')).length, 5);
+    } else {
+      assert.match(await statusText(page), message);
+      assert.equal(await page.getAttribute('#status', 'role'), 'alert');
+    }
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}
+
+/** A mono 16-bit WAV of `seconds` at 8 kHz, written in pieces (a two-hour file is 115 MB). */
+function longWav(file, seconds) {
+  const rate = 8000;
+  const frames = seconds * rate;
+  const fd = openSync(file, 'w');
+  const header = wav([new Float32Array(0)], rate, { bits: 16 });
+  header.writeUInt32LE(36 + 2 * frames, 4);
+  header.writeUInt32LE(2 * frames, 40);
+  writeSync(fd, header);
+  const block = Buffer.alloc(2 * rate * 60);
+  for (let minute = 0; minute < seconds / 60; minute++) {
+    for (let i = 0; i < rate * 60; i++) {
+      const t = (minute * 60 * rate + i) / rate;
+      block.writeInt16LE(Math.round(8000 * Math.sin(2 * Math.PI * (200 + 50 * Math.sin(t / 7)) * t)), 2 * i);
+    }
+    writeSync(fd, block);
+  }
+  closeSync(fd);
+}
+
+test('a two-hour file shows progress in bounded memory and can be cancelled', async () => {
+  const file = path.join(scratch, 'two-hours.wav');
+  longWav(file, 2 * 3600);
+  const { page, errors } = await openPage(browser, server.url);
+  await page.evaluate(() => { document.body.dataset.state = 'waiting'; });
+  await page.setInputFiles('#file', file);
+  await page.waitForFunction(() => (window.lastProgress?.done ?? 0) >= 300, null, { timeout: 120_000 });
+  const progress = await page.evaluate(() => window.lastProgress);
+  assert.equal(progress.total, 2400);
+  // 300 segments in, the worker's wasm memory has not grown with the song: two hours of
+  // mono audio alone would be 635 MB at 22 050 Hz.
+  assert.ok(progress.wasmBytes < 64 * 2 ** 20, `wasm memory ${progress.wasmBytes} bytes`);
+  assert.match(await statusText(page), /^Analysing “two-hours\.wav”: segment \d+ of 2400$/);
+  assert.ok(await page.isVisible('#progress'));
+  await page.screenshot({ path: path.join(SHOTS, 'classify-two-hours-progress.png') });
+  await page.click('#cancel');
+  assert.equal(await statusText(page), 'Cancelled.');
+  // The page is still usable.
+  assert.equal(await analyse(page, path.join(DATA, 'pop/pop.00002.ogg')), 'done');
+  assert.equal(await page.evaluate(() => window.lastAnalysis.result.segments.length), 10);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
