@@ -86,7 +86,9 @@ test('the keyboard opens the file chooser from the focused drop zone', async () 
     document.getElementById('file').addEventListener('click', (e) => { window.fileInputClicks++; e.preventDefault(); });
   });
   await page.keyboard.press('Tab');
-  assert.equal(await page.evaluate(() => document.activeElement.id), 'drop', 'drop zone is the first tab stop');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'model', 'the model selector is the first tab stop');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'drop', 'the drop zone comes next');
   await page.keyboard.press('Enter');
   await page.keyboard.press('Space');
   assert.equal(await page.evaluate(() => window.fileInputClicks), 2);
