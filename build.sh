@@ -4,6 +4,7 @@
 #   serve [PORT]     build, then serve www/ at http://127.0.0.1:PORT (default 8080, or $PORT)
 #   test             every test: Rust unit/integration, wasm in Node, browser end-to-end
 #   bench            speed benchmarks that print figures (native vs librosa, wasm in Chromium)
+#   bench-backends   only the wasm backend comparison (burn flex vs ndarray, SIMD or not)
 #   fixtures         regenerate the librosa reference fixtures
 # Installs what a fresh machine lacks (Debian packages, wasm-bindgen-cli, npm packages),
 # only when missing, and uses the plain rustup wasm32 target wherever it is available
@@ -75,20 +76,39 @@ ensure_wasm_bindgen_cli() {
     fi
 }
 
-build_wasm() {
+# wasm_package OUT_DIR TARGET_DIR [RUSTFLAGS] [cargo args...]: one wasm-bindgen package.
+# The shipped package uses wasm SIMD: the page benchmark's MFCCs of a 30 s clip take
+# 18 ms with it and 20-21 ms without (the networks on flex run the same either way).
+wasm_package() {
+    local out="$1" target_dir="$2" flags="${3--C target-feature=+simd128}"
+    shift 3 || shift $#
     wasm_toolchain
     ensure_wasm_bindgen_cli
-    log "building the wasm package (${WASM_CARGO[*]})"
+    RUSTFLAGS="$flags --cfg getrandom_backend=\"wasm_js\"" CARGO_TARGET_DIR="$target_dir" \
+        "${WASM_CARGO[@]}" --quiet --profile wasm --lib --target "$TARGET" "$@"
+    wasm-bindgen --target web --no-typescript --out-dir "$out" "$target_dir/$TARGET/wasm/genre_classifier.wasm"
+}
+
+build_wasm() {
+    log "building the wasm package"
     local start=$SECONDS
-    RUSTFLAGS="-C target-feature=+simd128 --cfg getrandom_backend=\"wasm_js\"" CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
-        "${WASM_CARGO[@]}" --quiet --profile wasm --lib --target "$TARGET"
-    local wasm="$WASM_TARGET_DIR/$TARGET/wasm/genre_classifier.wasm"
-    wasm-bindgen --target web --no-typescript --out-dir "$PKG" "$wasm"
+    wasm_package "$PKG" "$WASM_TARGET_DIR"
     local size gz
     size=$(stat -c %s "$PKG/genre_classifier_bg.wasm")
     gz=$(gzip -9 -c "$PKG/genre_classifier_bg.wasm" | wc -c)
     log "www/pkg ready in $((SECONDS - start)) s: wasm $((size / 1024)) KiB, $((gz / 1024)) KiB gzipped"
     if command -v node >/dev/null; then node "$ROOT/tests/node/page_size.mjs" >&2; fi
+}
+
+# The wasm backend comparison: packages with both burn backends, with and without SIMD,
+# timed in Chromium by tests/browser/bench_backends.mjs.
+bench_wasm_backends() {
+    local dir="$ROOT/target/wasm-bench"
+    log "building wasm packages with flex and ndarray, with SIMD"
+    wasm_package "$dir/simd" "$dir/target-simd" "-C target-feature=+simd128" --features wasm-backends
+    log "building wasm packages with flex and ndarray, without SIMD"
+    wasm_package "$dir/no-simd" "$dir/target-no-simd" "" --features wasm-backends
+    node tests/browser/bench_backends.mjs "$dir/simd" "$dir/no-simd"
 }
 
 build_native() {
@@ -173,7 +193,9 @@ case "${1:-build}" in
     bench)
         benches/mfcc_vs_librosa.sh
         build_wasm; ensure_browser_tools
-        node tests/browser/bench.mjs ;;
+        node tests/browser/bench.mjs
+        bench_wasm_backends ;;
+    bench-backends) ensure_browser_tools; bench_wasm_backends ;;
     fixtures) tests/fixtures/make_librosa_fixtures.sh ;;
     train) shift; train_models "$@" ;;
     *) die "unknown command '$1' (build | serve [PORT] | test | bench | fixtures | train)" ;;

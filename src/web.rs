@@ -319,6 +319,26 @@ impl GenreModel {
         Ok(GenreModel { classifier })
     }
 
+    /// Like the constructor, on a named burn backend (`"flex"` or `"ndarray"`): for the
+    /// backend benchmark only.
+    #[cfg(feature = "wasm-backends")]
+    #[wasm_bindgen(js_name = withBackend)]
+    pub fn with_backend(
+        card_json: &str,
+        weights: &[u8],
+        backend: &str,
+    ) -> Result<GenreModel, JsError> {
+        let device = match backend {
+            "flex" => burn::prelude::Device::flex(),
+            // Deprecated in burn 0.22 in favour of flex; measured here to show why.
+            #[allow(deprecated)]
+            "ndarray" => burn::prelude::Device::ndarray(),
+            other => return Err(js_error(format!("unknown backend {other}"))),
+        };
+        let classifier = Classifier::load(card_json, weights, &device).map_err(js_error)?;
+        Ok(GenreModel { classifier })
+    }
+
     /// The model card, as an object.
     pub fn card(&self) -> Result<JsValue, JsError> {
         to_js(self.classifier.card())

@@ -23,6 +23,7 @@ const ui = {
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 let settings = null;         // the extractor's feature settings, from the worker
 let card = null;             // the card of the model in use
+let modelInUse = null;       // its name
 let job = null;              // the song being analysed
 let shown = null;            // the song on screen: { name, info, mfcc, peaks, result, timings, ... }
 let selected = 0;            // the timeline's selected segment
@@ -55,9 +56,13 @@ function chosenModel() {
   return [...ui.model.options].some((o) => o.value === name) ? name : ui.model.value;
 }
 
+function remember(name) {
+  try { localStorage.setItem(STORAGE_KEY, name); } catch { /* not remembered, still used */ }
+}
+
 ui.model.value = chosenModel();
 ui.model.addEventListener('change', () => {
-  try { localStorage.setItem(STORAGE_KEY, ui.model.value); } catch { /* not remembered, still used */ }
+  remember(ui.model.value);
   if (shown && !job) showStatus(`Loading model “${ui.model.value}”…`);
   worker.postMessage({ type: MSG.MODEL, name: ui.model.value });
 });
@@ -67,6 +72,7 @@ const kilobytes = (bytes) => `${Math.round(bytes / 1024).toLocaleString('en')} K
 
 function showCard(name, c) {
   card = c;
+  modelInUse = name;
   const v = c.training?.validation;
   const trained = c.training;
   ui.cardSummary.textContent = `Model: ${name}` + (v ? ` · ${percent(v.track_accuracy, 0)} of validation songs right` : '')
@@ -99,12 +105,13 @@ worker.onmessage = ({ data }) => {
   switch (data.type) {
     case MSG.READY:
       settings = data.settings;
+      ready();
       worker.postMessage({ type: MSG.MODEL, name: ui.model.value });
       return;
     case MSG.MODEL:
       showCard(data.name, data.card);
-      if (shown && !job && shown.model === data.name) ui.status.hidden = true;
-      if (document.body.dataset.state === 'starting') { setState('idle'); ready(); }
+      if (!job && (shown ? shown.model === data.name : true)) ui.status.hidden = true;
+      if (['starting', 'error'].includes(document.body.dataset.state) && !job) setState(shown ? 'done' : 'idle');
       return;
     case MSG.RESULT:
       if (shown && !job && data.id === shown.id) {
@@ -117,8 +124,16 @@ worker.onmessage = ({ data }) => {
       }
       return;
     case MSG.ERROR:
-      if (data.id === null) return fail(data.message);
-      break;
+      if (data.id !== null) break;
+      if (data.model && modelInUse && data.model !== modelInUse) {
+        // Keep using (and remembering) the model that works.
+        ui.model.value = modelInUse;
+        remember(modelInUse);
+      }
+      if (job) { worker.postMessage({ type: MSG.CANCEL, id: job.id }); job = null; }
+      setState('error');
+      showStatus(data.message, { error: true });
+      return;
   }
   if (!job || data.id !== job.id) return;  // a cancelled job's late messages
   switch (data.type) {

@@ -73,11 +73,13 @@ function rerun(loaded) {
 }
 
 async function useModel(name) {
+  const previous = modelName;
   modelName = name;
   let loaded;
   try {
     loaded = await loadModel(name);
   } catch (e) {
+    if (modelName === name) modelName = previous;  // keep the model that works
     postMessage({ type: MSG.ERROR, id: null, model: name, message: `Model “${name}” could not be loaded: ${e.message ?? e}` });
     return;
   }
@@ -91,6 +93,7 @@ async function useModel(name) {
 
 async function begin({ id, totalSamples, sampleRate }) {
   await ready;
+  if (modelName === null) throw new Error('no model could be loaded; choose one in the model list');
   const info = extractor.beginSong(totalSamples, sampleRate);
   song = { id, info, mfcc: [], probabilities: [], model: modelName, segments: 0, featureMs: 0, classifyMs: 0, finished: false };
   postMessage({ type: MSG.SONG, id, info });

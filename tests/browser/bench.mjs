@@ -6,7 +6,7 @@
 // Run via ./build.sh bench.
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { serve, launch, openPage, analyse, DATA, ROOT } from './helpers.mjs';
 
 const RUNS = 6;
@@ -17,9 +17,10 @@ function benchSongs() {
   const dir = path.join(ROOT, 'target/bench-audio');
   if (!existsSync(path.join(dir, 'song-5min.mp3'))) {
     const python = execFileSync(path.join(ROOT, 'tests/fixtures/librosa_env.sh'), { encoding: 'utf8' }).trim();
-    const clips = ['blues.00000', 'classical.00000', 'country.00000', 'disco.00000', 'hiphop.00000',
-      'jazz.00000', 'metal.00000', 'pop.00000', 'reggae.00000', 'rock.00074']
-      .map((c) => path.join(DATA, c.split('.')[0], `${c}.ogg`));
+    // The first clip of each genre.
+    const clips = readdirSync(DATA, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'splits')
+      .map((d) => path.join(DATA, d.name, readdirSync(path.join(DATA, d.name)).filter((f) => f.endsWith('.ogg')).sort()[0]))
+      .sort();
     execFileSync(python, [path.join(ROOT, 'benches/make_bench_audio.py'), dir, ...clips], { stdio: 'inherit' });
   }
   return { mp3: path.join(dir, 'song-30s.mp3'), long: path.join(dir, 'song-5min.mp3') };

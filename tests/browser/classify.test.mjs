@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serve, launch, openPage, analyse, statusText, wav, tone, nativeSamples, DATA, ROOT } from './helpers.mjs';
@@ -196,4 +196,40 @@ test('a two-hour file shows progress in bounded memory and can be cancelled', as
   assert.equal(await page.evaluate(() => window.lastAnalysis.result.segments.length), 10);
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test('a model with other feature settings or corrupt weights is refused with the reason', async () => {
+  // A copy of the page whose cnn card asks for reflect padding and whose rnn weights are cut.
+  const www = path.join(scratch, 'www');
+  cpSync(path.join(ROOT, 'www'), www, { recursive: true });
+  const cardFile = path.join(www, 'models/cnn/card.json');
+  const card = JSON.parse(readFileSync(cardFile, 'utf8'));
+  card.features.pad_mode = 'reflect';
+  writeFileSync(cardFile, JSON.stringify(card));
+  const weights = path.join(www, 'models/rnn/model.bpk');
+  writeFileSync(weights, readFileSync(weights).subarray(0, 1000));
+  const tampered = await serve(www);
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(tampered.url);
+    await page.waitForFunction(() => document.body.dataset.state === 'error', null, { timeout: 20_000 });
+    assert.match(await statusText(page), /^Model “cnn” could not be loaded: .*pad_mode/);
+    // A song dropped now gets a message, not a hang.
+    assert.equal(await analyse(page, path.join(DATA, 'pop/pop.00002.ogg')), 'error');
+    assert.match(await statusText(page), /could not be loaded|no model/);
+    await page.selectOption('#model', 'rnn');
+    await page.waitForFunction(() => /rnn/.test(document.getElementById('status-text').textContent));
+    assert.match(await statusText(page), /^Model “rnn” could not be loaded: .*(corrupt|truncated)/);
+    // A working model makes the page usable again.
+    await page.selectOption('#model', 'ann');
+    await page.waitForFunction(() => document.body.dataset.state === 'idle');
+    assert.equal(await analyse(page, path.join(DATA, 'pop/pop.00002.ogg')), 'done');
+    assert.equal(await page.evaluate(() => window.lastAnalysis.model), 'ann');
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    tampered.stop();
+  }
 });
