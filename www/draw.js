@@ -7,8 +7,8 @@ export function formatTime(seconds) {
   return m > 0 ? `${m} min ${s.toFixed(0)} s` : `${s.toFixed(1)} s`;
 }
 
-/** Value of a CSS custom property on the body. */
-export function cssVar(name) { return getComputedStyle(document.body).getPropertyValue(name).trim(); }
+/** Value of a CSS custom property as `element` sees it. */
+export function cssVar(element, name) { return getComputedStyle(element).getPropertyValue(name).trim(); }
 
 /** Sizes a canvas's backing store to its layout size; returns its 2D context. */
 export function fitCanvas(canvas) {
@@ -32,7 +32,7 @@ export function drawWaveform(canvas, peaks) {
   const ctx = fitCanvas(canvas);
   const { width, height } = canvas;
   ctx.clearRect(0, 0, width, height);
-  ctx.fillStyle = cssVar('--gc-accent');
+  ctx.fillStyle = cssVar(canvas, '--accent');
   const buckets = peaks.length / 2;
   const mid = height / 2;
   for (let x = 0; x < width; x++) {

@@ -1,28 +1,31 @@
-// The messages between the page and the worker, written down in one place.
+// The messages between classifier.js and the worker, written down in one place. Every
+// request carries an id; answers carry the id of the request they answer.
 //
-// page → worker
-//   { type: 'model', name }                    load (once) and use a shipped model; re-runs the last song
-//   { type: 'begin', id, totalSamples, sampleRate }  a song of that many samples per channel
+// classifier → worker
+//   { type: 'model', id, model }               load (once) a model: a shipped name or a folder URL
+//   { type: 'begin', id, model, totalSamples, sampleRate }  a song of that many samples per channel
 //   { type: 'chunk', id, channels, last }      the next Float32Array per channel (buffers transferred)
-//   { type: 'cancel', id }                     forget the song
-// worker → page
+//   { type: 'rerun', id, song, model }         the finished song `song` again, with another model
+//   { type: 'forget', id }                     drop the song (cancels it if still running)
+// worker → classifier
 //   { type: 'ready', settings }                the wasm is running; the extractor's feature settings
-//   { type: 'model', name, card }              the model in use, with its card
+//   { type: 'model', id, model, card }         the model is loaded; its card
 //   { type: 'song', id, info }                 facts about the song (segments, seconds, padded, ...)
-//   { type: 'need', id }                       send the next chunk (the page never sends ahead, so
-//                                              memory stays bounded on long songs)
+//   { type: 'need', id }                       send the next chunk (never sent ahead, so memory
+//                                              stays bounded on long songs)
 //   { type: 'segments', id, first, mfcc }      MFCCs of segments first.., frames × n_mfcc each, frame-major
 //   { type: 'progress', id, done, total, wasmBytes }  segments classified so far; wasm memory size
-//   { type: 'done', id, result, peaks, featureMs, classifyMs, wasmBytes }
+//   { type: 'done', id, result, peaks, model, featureMs, classifyMs, wasmBytes }
 //                                              the song's verdict (as `classify --json`, without file)
-//   { type: 'result', id, result, model, classifyMs }  the last song again, with another model
+//   { type: 'result', id, model, result, classifyMs }  the answer to 'rerun'
 //   { type: 'silent', id }                     the song is silent: there is no genre to tell
-//   { type: 'error', id, message, model }      a message for the person, naming the problem
+//   { type: 'error', id, model, message }      a message for the person, naming the problem
 export const MSG = Object.freeze({
   MODEL: 'model',
   BEGIN: 'begin',
   CHUNK: 'chunk',
-  CANCEL: 'cancel',
+  RERUN: 'rerun',
+  FORGET: 'forget',
   READY: 'ready',
   SONG: 'song',
   NEED: 'need',

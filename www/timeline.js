@@ -59,7 +59,7 @@ export function drawTimeline(canvas, segments, info, colours, selected) {
     const s = segments[selected];
     const ratio = window.devicePixelRatio || 1;
     ctx.lineWidth = 3 * ratio;
-    ctx.strokeStyle = cssVar('--gc-fg');
+    ctx.strokeStyle = cssVar(canvas, '--fg');
     const left = x(s.start_s), right = Math.max(left + 4 * ratio, x(s.start_s + span));
     ctx.strokeRect(left + ctx.lineWidth / 2, ctx.lineWidth / 2, right - left - ctx.lineWidth, height - ctx.lineWidth);
   }

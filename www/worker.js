@@ -1,21 +1,22 @@
-// The worker: owns the wasm instance and the loaded models. It turns chunks of a song into
-// MFCC segments, classifies them as they complete, and keeps the song's features so that
-// switching models re-runs only the network. The page stays responsive throughout.
+// The worker: owns the one wasm instance and the loaded models, shared by every classifier
+// and widget on the page. It turns chunks of a song into MFCC segments, classifies them as
+// they complete, and keeps each song's features until told to forget them, so switching
+// models re-runs only the network. Messages are listed in messages.js.
 import init, { FeatureExtractor, GenreModel } from './pkg/genre_classifier.js';
 import { MSG } from './messages.js';
 
 const MODELS = new URL('./models/', import.meta.url);
 
 let wasm = null;
-let extractor = null;
-const models = new Map();   // name → Promise<{ name, model, card }>
-let modelName = null;       // the model asked for last
-let song = null;            // { id, info, mfcc: Float32Array[], probabilities: Float32Array[], model, ... }
+const models = new Map();   // model (name or folder URL) → Promise<{ model, card }>
+const songs = new Map();    // song id → its state (see begin)
 
 const ready = (async () => {
   wasm = await init();
-  extractor = new FeatureExtractor();
-  postMessage({ type: MSG.READY, settings: extractor.settings() });
+  const extractor = new FeatureExtractor();
+  const settings = extractor.settings();
+  extractor.free();
+  postMessage({ type: MSG.READY, settings });
 })();
 ready.catch((e) => postMessage({ type: MSG.ERROR, id: null, message: `The analyser failed to start: ${e.message ?? e}` }));
 
@@ -30,29 +31,46 @@ async function fetchOk(url, what) {
   return response;
 }
 
-/** Loads a shipped model once; later calls share the same promise. */
-function loadModel(name) {
-  if (!models.has(name)) {
+/** Where a model lives: a shipped model's name, or the URL of a model folder. */
+function modelFolder(model) {
+  const named = /^[\w-]+$/.test(model);
+  return new URL(named ? `${model}/` : (model.endsWith('/') ? model : `${model}/`), MODELS);
+}
+
+/** Loads a model once; later calls share the same promise. */
+function loadModel(model) {
+  if (!models.has(model)) {
     const loading = (async () => {
       await ready;
-      const base = new URL(`${encodeURIComponent(name)}/`, MODELS);
+      const base = modelFolder(model);
       const [card, weights] = await Promise.all([
-        fetchOk(new URL('card.json', base), `card of model “${name}”`).then((r) => r.text()),
-        fetchOk(new URL('model.bpk', base), `weights of model “${name}”`).then((r) => r.arrayBuffer()),
+        fetchOk(new URL('card.json', base), `card of model “${model}”`).then((r) => r.text()),
+        fetchOk(new URL('model.bpk', base), `weights of model “${model}”`).then((r) => r.arrayBuffer()),
       ]);
-      const model = new GenreModel(card, new Uint8Array(weights));
+      const loaded = new GenreModel(card, new Uint8Array(weights));
+      const extractor = new FeatureExtractor();
       try {
-        model.checkExtractor(extractor);
+        loaded.checkExtractor(extractor);
       } catch (e) {
-        model.free();
+        loaded.free();
         throw e;
+      } finally {
+        extractor.free();
       }
-      return { name, model, card: model.card() };
+      return { model: loaded, card: loaded.card() };
     })();
-    models.set(name, loading);
-    loading.catch(() => models.delete(name));  // a failed load may be retried
+    models.set(model, loading);
+    loading.catch(() => models.delete(model));  // a failed load may be retried
   }
-  return models.get(name);
+  return models.get(model);
+}
+
+async function modelOrError(model) {
+  try {
+    return await loadModel(model);
+  } catch (e) {
+    throw new Error(`Model “${model}” could not be loaded: ${e.message ?? e}`);
+  }
 }
 
 const concat = (arrays) => {
@@ -62,61 +80,50 @@ const concat = (arrays) => {
   return out;
 };
 
-/** Classifies all of `song`'s segments with `loaded`; returns the verdict and the time. */
-function rerun(loaded) {
-  const start = performance.now();
-  const probabilities = loaded.model.segmentProbabilities(concat(song.mfcc));
-  const result = loaded.model.verdict(probabilities, Float64Array.from(song.info.segmentStarts));
-  song.model = loaded.name;
-  song.probabilities = [probabilities];
-  return { result, classifyMs: performance.now() - start };
+function forget(id) {
+  const song = songs.get(id);
+  if (song?.extractor) {
+    song.extractor.free();
+    song.extractor = null;
+  }
+  songs.delete(id);
 }
 
-async function useModel(name) {
-  const previous = modelName;
-  modelName = name;
-  let loaded;
+async function begin({ id, model, totalSamples, sampleRate }) {
+  await modelOrError(model);
+  const extractor = new FeatureExtractor();
+  let info;
   try {
-    loaded = await loadModel(name);
+    info = extractor.beginSong(totalSamples, sampleRate);
   } catch (e) {
-    if (modelName === name) modelName = previous;  // keep the model that works
-    postMessage({ type: MSG.ERROR, id: null, model: name, message: `Model “${name}” could not be loaded: ${e.message ?? e}` });
-    return;
+    extractor.free();
+    throw e;
   }
-  if (modelName !== name) return;  // another model was chosen meanwhile
-  postMessage({ type: MSG.MODEL, name, card: loaded.card });
-  if (song?.finished && song.model !== name) {
-    const { result, classifyMs } = rerun(loaded);
-    postMessage({ type: MSG.RESULT, id: song.id, model: name, result, classifyMs });
-  }
-}
-
-async function begin({ id, totalSamples, sampleRate }) {
-  await ready;
-  if (modelName === null) throw new Error('no model could be loaded; choose one in the model list');
-  const info = extractor.beginSong(totalSamples, sampleRate);
-  song = { id, info, mfcc: [], probabilities: [], model: modelName, segments: 0, featureMs: 0, classifyMs: 0, finished: false };
+  songs.set(id, {
+    extractor, info, model, mfcc: [], probabilities: [], segments: 0, featureMs: 0, classifyMs: 0,
+  });
   postMessage({ type: MSG.SONG, id, info });
   postMessage({ type: MSG.NEED, id });
 }
 
 async function chunk({ id, channels, last }) {
-  if (song?.id !== id) return;  // cancelled or replaced
+  const song = songs.get(id);
+  if (!song?.extractor) return;  // cancelled or forgotten
   let start = performance.now();
-  const mfcc = extractor.pushAudio(channels);
+  const mfcc = song.extractor.pushAudio(channels);
   song.featureMs += performance.now() - start;
   if (mfcc.length > 0) {
     const first = song.segments;
     song.segments += mfcc.length / (song.info.framesPerSegment * song.info.nMfcc);
     song.mfcc.push(mfcc);
     postMessage({ type: MSG.SEGMENTS, id, first, mfcc: mfcc.slice() });
-    const loaded = await loadModel(song.model);
-    if (song?.id !== id) return;
+    const { model } = await loadModel(song.model);
+    if (!song.extractor) return;  // forgotten meanwhile
     start = performance.now();
-    song.probabilities.push(loaded.model.segmentProbabilities(mfcc));
+    song.probabilities.push(model.segmentProbabilities(mfcc));
     song.classifyMs += performance.now() - start;
     postMessage({
-      type: MSG.PROGRESS, id, done: extractor.segmentsDone(), total: song.info.segments,
+      type: MSG.PROGRESS, id, done: song.segments, total: song.info.segments,
       wasmBytes: wasm.memory.buffer.byteLength,
     });
   }
@@ -124,47 +131,51 @@ async function chunk({ id, channels, last }) {
     postMessage({ type: MSG.NEED, id });
     return;
   }
-  const end = extractor.finishSong();
-  const peaks = extractor.waveformPeaks();
+  const end = song.extractor.finishSong();
+  const peaks = song.extractor.waveformPeaks();
   const wasmBytes = wasm.memory.buffer.byteLength;
-  extractor.clearSong();
+  song.extractor.free();
+  song.extractor = null;
   if (end.silent) {
-    song = null;
+    forget(id);
     postMessage({ type: MSG.SILENT, id });
     return;
   }
-  let loaded = await loadModel(song.model);
-  if (song?.id !== id) return;
-  let result;
-  if (modelName !== song.model) {
-    // The model was switched while the song was being analysed.
-    loaded = await loadModel(modelName);
-    if (song?.id !== id) return;
-    const rerunResult = rerun(loaded);
-    result = rerunResult.result;
-    song.classifyMs = rerunResult.classifyMs;
-  } else {
-    result = loaded.model.verdict(concat(song.probabilities), Float64Array.from(song.info.segmentStarts));
-  }
-  song.finished = true;
+  const { model } = await loadModel(song.model);
+  const result = model.verdict(concat(song.probabilities), Float64Array.from(song.info.segmentStarts));
+  song.probabilities = [];
   postMessage({
     type: MSG.DONE, id, result, peaks, model: song.model, wasmBytes,
     featureMs: song.featureMs, classifyMs: song.classifyMs,
   }, [peaks.buffer]);
 }
 
+async function rerun({ id, song: songId, model }) {
+  const song = songs.get(songId);
+  if (!song || song.extractor) throw new Error('that song is no longer held; classify it again');
+  const loaded = await modelOrError(model);
+  const start = performance.now();
+  const probabilities = loaded.model.segmentProbabilities(concat(song.mfcc));
+  const result = loaded.model.verdict(probabilities, Float64Array.from(song.info.segmentStarts));
+  song.model = model;
+  postMessage({ type: MSG.RESULT, id, model, result, classifyMs: performance.now() - start });
+}
+
 onmessage = async ({ data }) => {
   try {
     switch (data.type) {
-      case MSG.MODEL: await useModel(data.name); break;
+      case MSG.MODEL: {
+        const { card } = await modelOrError(data.model);
+        postMessage({ type: MSG.MODEL, id: data.id, model: data.model, card });
+        break;
+      }
       case MSG.BEGIN: await begin(data); break;
       case MSG.CHUNK: await chunk(data); break;
-      case MSG.CANCEL:
-        if (song?.id === data.id) { song = null; extractor?.clearSong(); }
-        break;
+      case MSG.RERUN: await rerun(data); break;
+      case MSG.FORGET: forget(data.id); break;
     }
   } catch (e) {
-    if (data.id !== undefined && song?.id === data.id) { song = null; extractor?.clearSong(); }
-    postMessage({ type: MSG.ERROR, id: data.id ?? null, message: e.message ?? String(e) });
+    if (data.type === MSG.BEGIN || data.type === MSG.CHUNK) forget(data.id);
+    postMessage({ type: MSG.ERROR, id: data.id ?? null, model: data.model, message: e.message ?? String(e) });
   }
 };

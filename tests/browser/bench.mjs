@@ -31,7 +31,7 @@ async function timeDrops(page, file, runs = RUNS) {
   for (let i = 0; i < runs; i++) {
     if (await analyse(page, file, 120_000) !== 'done') throw new Error(`analysis of ${file} failed: ${await page.textContent('#status-text')}`);
     rows.push(await page.evaluate(() => {
-      const { decodeMs, featureMs, classifyMs, totalMs } = window.lastAnalysis;
+      const { decodeMs, featureMs, classifyMs, totalMs } = document.querySelector('genre-classifier').lastAnalysis;
       return { decodeMs, featureMs, classifyMs, totalMs };
     }));
   }
@@ -50,7 +50,7 @@ try {
   const feature = [];
   for (let i = 0; i < RUNS; i++) {
     await analyse(page, clip);
-    feature.push(await page.evaluate(() => window.lastAnalysis.featureMs));
+    feature.push(await page.evaluate(() => document.querySelector('genre-classifier').lastAnalysis.featureMs));
   }
   console.log(`wasm MFCC of a 30 s clip in Chromium's worker: median ${median(feature.slice(1)).toFixed(1)} ms, `
     + `best ${Math.min(...feature.slice(1)).toFixed(1)} ms`);
@@ -59,8 +59,8 @@ try {
   console.log(`5-minute MP3 (44.1 kHz stereo): ${await timeDrops(page, songs.long, 4)}`);
   const use = async (model) => {
     await page.selectOption('#model', model);
-    await page.waitForFunction((m) => window.lastAnalysis.model === m, model, { timeout: 60_000 });
-    return page.evaluate(() => window.lastAnalysis.classifyMs);
+    await page.waitForFunction((m) => document.querySelector('genre-classifier').lastAnalysis.model === m, model, { timeout: 60_000 });
+    return page.evaluate(() => document.querySelector('genre-classifier').lastAnalysis.classifyMs);
   };
   for (const model of ['cnn', 'rnn', 'ann', 'ann-reg']) {
     const other = model === 'ann' ? 'cnn' : 'ann';

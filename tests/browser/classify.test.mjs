@@ -33,12 +33,12 @@ function classifyCli(file, model = 'cnn') {
 /** What the page shows: the bars' genres and percentages, and the verdict line. */
 async function shown(page) {
   return page.evaluate(() => ({
-    verdict: document.getElementById('verdict').textContent,
-    bars: [...document.querySelectorAll('#bars li')].map((li) => ({
+    verdict: document.querySelector('genre-classifier').shadowRoot.getElementById('verdict').textContent,
+    bars: [...document.querySelector('genre-classifier').shadowRoot.querySelectorAll('#bars li')].map((li) => ({
       genre: li.dataset.genre, text: li.querySelector('.bar-value').textContent,
     })),
-    result: window.lastAnalysis.result,
-    model: window.lastAnalysis.model,
+    result: document.querySelector('genre-classifier').lastAnalysis.result,
+    model: document.querySelector('genre-classifier').lastAnalysis.model,
   }));
 }
 
@@ -99,11 +99,11 @@ test('switching models re-runs on the same song without decoding it again, and i
   const { page } = await openPage(context, server.url);
   assert.equal(await analyse(page, path.join(DATA, 'jazz/jazz.00000.ogg')), 'done');
   const before = await shown(page);
-  assert.equal(await page.evaluate(() => window.decodes), 1);
+  assert.equal(await page.evaluate(() => document.querySelector('genre-classifier').decodes), 1);
   for (const model of ['rnn', 'ann', 'ann-reg', 'cnn']) {
-    await page.evaluate(() => { document.body.dataset.state = 'waiting'; });
+    await page.evaluate(() => { document.querySelector('genre-classifier').dataset.state = 'waiting'; });
     await page.selectOption('#model', model);
-    await page.waitForFunction((m) => document.body.dataset.state === 'done' && window.lastAnalysis.model === m, model);
+    await page.waitForFunction((m) => document.querySelector('genre-classifier').dataset.state === 'done' && document.querySelector('genre-classifier').lastAnalysis.model === m, model);
     const now = await shown(page);
     assert.match(await page.textContent('#card-summary'), new RegExp(`^Model: ${model} ·`));
     assert.match(await page.textContent('#result-facts'), new RegExp(` ${model} \\d+ ms`));
@@ -111,8 +111,8 @@ test('switching models re-runs on the same song without decoding it again, and i
     else assert.notDeepEqual(now.result.probabilities, before.result.probabilities);
   }
   await page.selectOption('#model', 'rnn');
-  await page.waitForFunction(() => window.lastAnalysis.model === 'rnn');
-  assert.equal(await page.evaluate(() => window.decodes), 1, 'the song was decoded once');
+  await page.waitForFunction(() => document.querySelector('genre-classifier').lastAnalysis.model === 'rnn');
+  assert.equal(await page.evaluate(() => document.querySelector('genre-classifier').decodes), 1, 'the song was decoded once');
   // A new visit starts with the model chosen last.
   const again = await openPage(context, server.url);
   assert.equal(await again.page.inputValue('#model'), 'rnn');
@@ -178,10 +178,10 @@ test('a two-hour file shows progress in bounded memory and can be cancelled', as
   const file = path.join(scratch, 'two-hours.wav');
   longWav(file, 2 * 3600);
   const { page, errors } = await openPage(browser, server.url);
-  await page.evaluate(() => { document.body.dataset.state = 'waiting'; });
+  await page.evaluate(() => { document.querySelector('genre-classifier').dataset.state = 'waiting'; });
   await page.setInputFiles('#file', file);
-  await page.waitForFunction(() => (window.lastProgress?.done ?? 0) >= 300, null, { timeout: 120_000 });
-  const progress = await page.evaluate(() => window.lastProgress);
+  await page.waitForFunction(() => (document.querySelector('genre-classifier').lastProgress?.done ?? 0) >= 300, null, { timeout: 120_000 });
+  const progress = await page.evaluate(() => document.querySelector('genre-classifier').lastProgress);
   assert.equal(progress.total, 2400);
   // 300 segments in, the worker's wasm memory has not grown with the song: two hours of
   // mono audio alone would be 635 MB at 22 050 Hz.
@@ -193,7 +193,7 @@ test('a two-hour file shows progress in bounded memory and can be cancelled', as
   assert.equal(await statusText(page), 'Cancelled.');
   // The page is still usable.
   assert.equal(await analyse(page, path.join(DATA, 'pop/pop.00002.ogg')), 'done');
-  assert.equal(await page.evaluate(() => window.lastAnalysis.result.segments.length), 10);
+  assert.equal(await page.evaluate(() => document.querySelector('genre-classifier').lastAnalysis.result.segments.length), 10);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -214,19 +214,19 @@ test('a model with other feature settings or corrupt weights is refused with the
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(tampered.url);
-    await page.waitForFunction(() => document.body.dataset.state === 'error', null, { timeout: 20_000 });
+    await page.waitForFunction(() => document.querySelector('genre-classifier').dataset.state === 'error', null, { timeout: 20_000 });
     assert.match(await statusText(page), /^Model “cnn” could not be loaded: .*pad_mode/);
     // A song dropped now gets a message, not a hang.
     assert.equal(await analyse(page, path.join(DATA, 'pop/pop.00002.ogg')), 'error');
     assert.match(await statusText(page), /could not be loaded|no model/);
     await page.selectOption('#model', 'rnn');
-    await page.waitForFunction(() => /rnn/.test(document.getElementById('status-text').textContent));
+    await page.waitForFunction(() => /rnn/.test(document.querySelector('genre-classifier').shadowRoot.getElementById('status-text').textContent));
     assert.match(await statusText(page), /^Model “rnn” could not be loaded: .*(corrupt|truncated)/);
     // A working model makes the page usable again.
     await page.selectOption('#model', 'ann');
-    await page.waitForFunction(() => document.body.dataset.state === 'idle');
+    await page.waitForFunction(() => document.querySelector('genre-classifier').dataset.state === 'idle');
     assert.equal(await analyse(page, path.join(DATA, 'pop/pop.00002.ogg')), 'done');
-    assert.equal(await page.evaluate(() => window.lastAnalysis.model), 'ann');
+    assert.equal(await page.evaluate(() => document.querySelector('genre-classifier').lastAnalysis.model), 'ann');
     assert.deepEqual(errors, []);
     await page.close();
   } finally {

@@ -50,17 +50,17 @@ export async function openPage(browser, url, options = {}) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(url);
-  await page.waitForFunction(() => document.body.dataset.state === 'idle', null, { timeout: 20_000 });
+  await page.waitForFunction(() => document.querySelector('genre-classifier').dataset.state === 'idle', null, { timeout: 20_000 });
   return { page, errors };
 }
 
 /** Chooses `file` (a path, or { name, mimeType, buffer }) in the page's file input and
  *  waits for the analysis to finish or fail; returns the final state. */
 export async function analyse(page, file, timeout = 60_000) {
-  await page.evaluate(() => { document.body.dataset.state = 'waiting'; });
+  await page.evaluate(() => { document.querySelector('genre-classifier').dataset.state = 'waiting'; });
   await page.setInputFiles('#file', file);
-  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout });
-  return page.evaluate(() => document.body.dataset.state);
+  await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('genre-classifier').dataset.state), null, { timeout });
+  return page.evaluate(() => document.querySelector('genre-classifier').dataset.state);
 }
 
 /** A WAV file of `channels` (arrays of samples in [-1, 1]) at `rate`: 32-bit float, or

@@ -22,7 +22,7 @@ after(async () => {
 /** Fraction of distinct colours in the heatmap canvas: a drawn heatmap has many. */
 async function heatmapVariety(page) {
   return page.evaluate(() => {
-    const c = document.getElementById('heatmap');
+    const c = document.querySelector('genre-classifier').shadowRoot.getElementById('heatmap');
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     const colours = new Set();
     for (let i = 0; i < d.length; i += 4 * 97) colours.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
@@ -38,7 +38,7 @@ test('a real clip shows its waveform and MFCC heatmap', async () => {
   assert.equal(await page.textContent('#result-title'), 'blues.00000.ogg');
   assert.ok(await heatmapVariety(page) > 50, 'heatmap looks blank');
   assert.ok(await page.isHidden('#status'), 'status should be hidden after a result');
-  const analysis = await page.evaluate(() => ({ n: window.lastAnalysis.segments.length, len: window.lastAnalysis.segments[0].length }));
+  const analysis = await page.evaluate(() => ({ n: document.querySelector('genre-classifier').lastAnalysis.segments.length, len: document.querySelector('genre-classifier').lastAnalysis.segments[0].length }));
   assert.deepEqual(analysis, { n: 10, len: 130 * 13 });
   await page.screenshot({ path: path.join(SHOTS, 'page-blues.png'), fullPage: true });
   assert.deepEqual(errors, []);
@@ -54,7 +54,7 @@ test('the page computes librosa-exact MFCCs from the samples it is given', async
   const { page } = await openPage(browser, server.url);
   const file = { name: 'jazz.wav', mimeType: 'audio/wav', buffer: floatWav(samples, 22050) };
   assert.equal(await analyse(page, file), 'done');
-  const ours = await page.evaluate(() => window.lastAnalysis.segments.map((s) => Array.from(s)));
+  const ours = await page.evaluate(() => document.querySelector('genre-classifier').lastAnalysis.segments.map((s) => Array.from(s)));
   assert.equal(ours.length, expected.mfcc.length);
   let worst = 0;
   expected.mfcc.forEach((segment, s) => segment.flat().forEach((v, i) => { worst = Math.max(worst, Math.abs(v - ours[s][i])); }));
@@ -65,15 +65,15 @@ test('the page computes librosa-exact MFCCs from the samples it is given', async
 test('dropping a file on the drop zone analyses it', async () => {
   const { page } = await openPage(browser, server.url);
   const wav = floatWav(tone(4, 44100), 44100).toString('base64');
-  await page.evaluate(() => { document.body.dataset.state = 'waiting'; });
+  await page.evaluate(() => { document.querySelector('genre-classifier').dataset.state = 'waiting'; });
   await page.evaluate((b64) => {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
     const transfer = new DataTransfer();
     transfer.items.add(new File([bytes], 'dropped.wav', { type: 'audio/wav' }));
-    document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    document.querySelector('genre-classifier').shadowRoot.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
   }, wav);
-  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state));
-  assert.equal(await page.evaluate(() => document.body.dataset.state), 'done');
+  await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('genre-classifier').dataset.state));
+  assert.equal(await page.evaluate(() => document.querySelector('genre-classifier').dataset.state), 'done');
   assert.match(await page.textContent('#result-facts'), /4\.0 s · 1 channel · 1 segment/);
   await page.close();
 });
@@ -83,12 +83,12 @@ test('the keyboard opens the file chooser from the focused drop zone', async () 
   // Count activations of the file input rather than racing Playwright's chooser interception.
   await page.evaluate(() => {
     window.fileInputClicks = 0;
-    document.getElementById('file').addEventListener('click', (e) => { window.fileInputClicks++; e.preventDefault(); });
+    document.querySelector('genre-classifier').shadowRoot.getElementById('file').addEventListener('click', (e) => { window.fileInputClicks++; e.preventDefault(); });
   });
   await page.keyboard.press('Tab');
-  assert.equal(await page.evaluate(() => document.activeElement.id), 'model', 'the model selector is the first tab stop');
+  assert.equal(await page.evaluate(() => document.querySelector('genre-classifier').shadowRoot.activeElement?.id), 'model', 'the model selector is the first tab stop');
   await page.keyboard.press('Tab');
-  assert.equal(await page.evaluate(() => document.activeElement.id), 'drop', 'the drop zone comes next');
+  assert.equal(await page.evaluate(() => document.querySelector('genre-classifier').shadowRoot.activeElement?.id), 'drop', 'the drop zone comes next');
   await page.keyboard.press('Enter');
   await page.keyboard.press('Space');
   assert.equal(await page.evaluate(() => window.fileInputClicks), 2);

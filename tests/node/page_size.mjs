@@ -11,11 +11,11 @@ export const WWW = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 /** The download budget in bytes, gzipped. */
 export const BUDGET = 1_000_000;
 
-/** The default model: the first option of the page's model selector. */
+/** The default model: the first of the widget's shipped models. */
 export function defaultModel() {
-  const html = readFileSync(path.join(WWW, 'index.html'), 'utf8');
-  const match = html.match(/<select id="model"[^>]*>\s*<option value="([^"]+)"/);
-  if (!match) throw new Error('index.html has no model selector');
+  const source = readFileSync(path.join(WWW, 'genre-classifier.js'), 'utf8');
+  const match = source.match(/const SHIPPED = \[\['([^']+)'/);
+  if (!match) throw new Error('genre-classifier.js names no shipped models');
   return match[1];
 }
 

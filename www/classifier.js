@@ -1,0 +1,240 @@
+// The UI-free API: `const c = await loadClassifier({ model: 'cnn' }); await c.classify(file)`.
+// Every classifier made from the same base URL shares one worker, so one wasm instance, and
+// each model is loaded once. Works in a page (no bundler needed) and inside a Web Worker.
+import { MSG } from './messages.js';
+
+/** Samples per channel sent to the worker at a time: about 48 s at 22 050 Hz. */
+const CHUNK_SAMPLES = 1 << 20;
+const HERE = new URL('./', import.meta.url);
+const engines = new Map();   // base URL → Engine
+
+/** A worker script must come from the page's own origin; a classifier served from another
+ *  origin starts its worker from a same-origin blob that imports the real one (over CORS). */
+function spawnWorker(url) {
+  if (url.origin === self.location.origin) return new Worker(url, { type: 'module' });
+  const source = new Blob([`import ${JSON.stringify(url.href)};`], { type: 'text/javascript' });
+  return new Worker(URL.createObjectURL(source), { type: 'module' });
+}
+
+/** The shared worker of one base URL and the requests in flight to it. */
+class Engine {
+  constructor(base) {
+    this.handlers = new Map();
+    this.models = new Map();
+    this.nextId = 1;
+    this.ready = new Promise((resolve, reject) => { this.started = { resolve, reject }; });
+    this.ready.catch(() => {});
+    this.worker = spawnWorker(new URL('worker.js', base));
+    this.worker.onmessage = ({ data }) => {
+      if (data.type === MSG.READY) this.started.resolve(data.settings);
+      else if (data.type === MSG.ERROR && data.id === null) this.started.reject(new Error(data.message));
+      else this.handlers.get(data.id)?.(data);
+    };
+    this.worker.onerror = (e) => {
+      const message = `The analyser stopped: ${e.message || 'the worker could not start'}`;
+      this.started.reject(new Error(message));
+      for (const handler of [...this.handlers.values()]) handler({ type: MSG.ERROR, message });
+    };
+  }
+
+  /** Sends a request; `onMessage` gets every answer to it until `finish(id)`. */
+  request(message, onMessage, transfer = []) {
+    const id = this.nextId++;
+    this.handlers.set(id, onMessage);
+    this.worker.postMessage({ ...message, id }, transfer);
+    return id;
+  }
+
+  finish(id) { this.handlers.delete(id); }
+
+  /** Loads a model (once per engine); resolves to its card. */
+  loadModel(model) {
+    if (!this.models.has(model)) {
+      const loading = this.ready.then(() => new Promise((resolve, reject) => {
+        const id = this.request({ type: MSG.MODEL, model }, (data) => {
+          this.finish(id);
+          if (data.type === MSG.MODEL) resolve(data.card);
+          else reject(new Error(data.message));
+        });
+      }));
+      this.models.set(model, loading);
+      loading.catch(() => this.models.delete(model));  // a failed load may be retried
+    }
+    return this.models.get(model);
+  }
+}
+
+function engineFor(base) {
+  const key = new URL(base, HERE).href;
+  if (!engines.has(key)) engines.set(key, new Engine(key));
+  return engines.get(key);
+}
+
+/** An error with a `reason` the widget can show: 'silent', 'cancelled', 'input', 'model'. */
+export class ClassifyError extends Error {
+  constructor(message, reason) {
+    super(message);
+    this.name = 'ClassifyError';
+    this.reason = reason;
+  }
+}
+
+/** Decoded audio from a File, Blob, ArrayBuffer, typed array, AudioBuffer, or
+ *  `{ channels: Float32Array[], sampleRate }`, at `rate` Hz when it has to be decoded. */
+async function decode(input, rate) {
+  if (input && Array.isArray(input.channels)) {
+    const { channels, sampleRate } = input;
+    if (!channels.every((c) => c instanceof Float32Array)) throw new ClassifyError('channels must be Float32Arrays', 'input');
+    return { numberOfChannels: channels.length, length: channels[0]?.length ?? 0, sampleRate,
+      copyFromChannel: (out, c, from) => out.set(channels[c].subarray(from, from + out.length)) };
+  }
+  if (typeof AudioBuffer !== 'undefined' && input instanceof AudioBuffer) return input;
+  let bytes;
+  if (input instanceof ArrayBuffer) bytes = input.slice(0);
+  else if (ArrayBuffer.isView(input)) bytes = input.buffer.slice(input.byteOffset, input.byteOffset + input.byteLength);
+  else if (typeof Blob !== 'undefined' && input instanceof Blob) bytes = await input.arrayBuffer();
+  else throw new ClassifyError('give a File, Blob, ArrayBuffer or { channels, sampleRate }', 'input');
+  if (bytes.byteLength === 0) throw new ClassifyError('the file is empty', 'input');
+  if (typeof OfflineAudioContext === 'undefined') {
+    throw new ClassifyError('decoding a file needs Web Audio, which this context (a Web Worker) lacks: '
+      + `decode it in the page and pass { channels, sampleRate: ${rate} }`, 'input');
+  }
+  // Decode straight to the feature rate: Web Audio's resampler runs natively during
+  // decoding, and a file already at that rate arrives untouched.
+  const context = new OfflineAudioContext(1, 1, rate);
+  try {
+    return await context.decodeAudioData(bytes);
+  } catch {
+    throw new ClassifyError('this browser cannot decode it as audio (it is not an audio file, or it is damaged or in an unsupported format)', 'input');
+  }
+}
+
+/** A classifier bound to one model; see loadClassifier. */
+export class Classifier {
+  constructor(engine, settings, model, card) {
+    this.engine = engine;
+    /** The feature settings of the wasm extractor (the crate's one settings struct). */
+    this.settings = settings;
+    /** The model in use: a shipped model's name or a folder URL. */
+    this.model = model;
+    /** Its card: labels, features, architecture, validation figures. */
+    this.card = card;
+    this.lastSong = null;
+  }
+
+  /** Switches to another model (loaded once per page); resolves to its card. */
+  async setModel(model) {
+    const card = await this.engine.loadModel(model);
+    this.model = model;
+    this.card = card;
+    return card;
+  }
+
+  /**
+   * Classifies a song: a File, Blob, ArrayBuffer, AudioBuffer or
+   * `{ channels: Float32Array[], sampleRate }`. Resolves to `{ genre, probabilities,
+   * segments: [{ start_s, genre, probabilities }], model, seconds, timings }`, the shape of
+   * `classify --json` plus the model, length and times. Options: `onProgress({ done,
+   * total })`, `signal` (an AbortSignal to cancel).
+   */
+  async classify(input, options = {}) {
+    const { result, model, info, timings } = await this.analyse(input, options);
+    return { ...result, model, seconds: info.seconds, timings };
+  }
+
+  /** Like classify, with everything the widget draws: `{ result, model, info, timings,
+   *  peaks, mfcc (chunks of segments), channels, wasmBytes }`. */
+  async analyse(input, { onProgress, onDecoded, signal } = {}) {
+    const start = performance.now();
+    const cancelled = () => new ClassifyError('cancelled', 'cancelled');
+    if (signal?.aborted) throw cancelled();
+    const audio = await decode(input, this.settings.sample_rate);
+    if (signal?.aborted) throw cancelled();
+    const decodeMs = performance.now() - start;
+    onDecoded?.(audio);
+    if (this.lastSong !== null) this.forget();
+    const { engine } = this;
+    return new Promise((resolve, reject) => {
+      let sent = 0;
+      let info = null;
+      const mfcc = [];
+      const stop = (error) => {
+        engine.finish(id);
+        signal?.removeEventListener('abort', abort);
+        reject(error);
+      };
+      const abort = () => {
+        engine.worker.postMessage({ type: MSG.FORGET, id });
+        stop(cancelled());
+      };
+      const id = engine.request({
+        type: MSG.BEGIN, model: this.model, totalSamples: audio.length, sampleRate: audio.sampleRate,
+      }, (data) => {
+        switch (data.type) {
+          case MSG.SONG: info = data.info; break;
+          case MSG.NEED: {
+            const count = Math.min(CHUNK_SAMPLES, audio.length - sent);
+            const channels = [];
+            for (let c = 0; c < audio.numberOfChannels; c++) {
+              const part = new Float32Array(count);
+              audio.copyFromChannel(part, c, sent);
+              channels.push(part);
+            }
+            sent += count;
+            engine.worker.postMessage({ type: MSG.CHUNK, id, channels, last: sent >= audio.length },
+              channels.map((c) => c.buffer));
+            break;
+          }
+          case MSG.SEGMENTS: mfcc.push(data.mfcc); break;
+          case MSG.PROGRESS: onProgress?.({ done: data.done, total: data.total, wasmBytes: data.wasmBytes }); break;
+          case MSG.SILENT: stop(new ClassifyError('silent (nothing louder than -60 dBFS), so there is no genre to tell', 'silent')); break;
+          case MSG.ERROR: stop(new ClassifyError(data.message, 'input')); break;
+          case MSG.DONE:
+            engine.finish(id);
+            signal?.removeEventListener('abort', abort);
+            this.lastSong = id;
+            resolve({
+              result: data.result, model: data.model, info, peaks: data.peaks, mfcc,
+              channels: audio.numberOfChannels, wasmBytes: data.wasmBytes,
+              timings: { decodeMs, featureMs: data.featureMs, classifyMs: data.classifyMs, totalMs: performance.now() - start },
+            });
+            break;
+        }
+      });
+      signal?.addEventListener('abort', abort);
+    });
+  }
+
+  /** The last song again with the current model, from its stored features (no decoding).
+   *  Resolves to `{ result, model, classifyMs }`. */
+  reclassify() {
+    if (this.lastSong === null) return Promise.reject(new ClassifyError('no song to classify again', 'input'));
+    const song = this.lastSong;
+    return new Promise((resolve, reject) => {
+      const id = this.engine.request({ type: MSG.RERUN, song, model: this.model }, (data) => {
+        this.engine.finish(id);
+        if (data.type === MSG.RESULT) resolve({ result: data.result, model: data.model, classifyMs: data.classifyMs });
+        else reject(new ClassifyError(data.message, 'model'));
+      });
+    });
+  }
+
+  /** Frees the last song's stored features in the worker. */
+  forget() {
+    if (this.lastSong !== null) this.engine.worker.postMessage({ type: MSG.FORGET, id: this.lastSong });
+    this.lastSong = null;
+  }
+}
+
+/**
+ * Loads a classifier: `await loadClassifier({ model: 'cnn' })`. `model` is a shipped
+ * model's name or the URL of a model folder (card.json + model.bpk); `baseUrl` is where
+ * worker.js, pkg/ and models/ live (by default next to this script). Rejects with the
+ * reason when the wasm or the model cannot be loaded.
+ */
+export async function loadClassifier({ model = 'cnn', baseUrl = HERE } = {}) {
+  const engine = engineFor(baseUrl);
+  const settings = await engine.ready;
+  const card = await engine.loadModel(model);
+  return new Classifier(engine, settings, model, card);
+}
