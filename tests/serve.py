@@ -1,4 +1,5 @@
-"""Serves a folder over HTTP on 127.0.0.1 with the right type for .wasm and no caching.
+"""Serves a folder over HTTP on 127.0.0.1 with the right type for .wasm, no caching, and
+the CORS header that lets pages on other origins embed the widget served from here.
 
 Used by `./build.sh serve` and by the browser tests. Usage: serve.py --port N --dir DIR
 """
@@ -14,6 +15,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def end_headers(self):
         self.send_header("Cache-Control", "no-store")
+        self.send_header("Access-Control-Allow-Origin", "*")
         super().end_headers()
 
     def log_message(self, fmt, *args):

@@ -257,6 +257,8 @@ function defineElement() {
       const controller = new AbortController();
       const job = { controller, name };
       this.job = job;
+      // Starting a new song frees the stored features of the one on screen.
+      if (this.shown) this.shown.held = false;
       this.setState('working');
       this.showStatus(`Decoding “${name}”…`, { cancellable: true });
       try {
@@ -287,6 +289,10 @@ function defineElement() {
       } catch (e) {
         if (this.job === job) {
           this.job = null;
+          // The result on screen was of another song: do not leave it under this message.
+          this.shown = null;
+          this.ui.result.hidden = true;
+          this.classifier?.forget();
           const message = e.reason === 'silent' ? `“${name}” is ${e.message}.`
             : e.reason === 'model' ? e.message
               : `Could not analyse “${name}”: ${e.message}`;
