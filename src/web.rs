@@ -10,7 +10,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::audio::{Clip, SILENCE_PEAK, downmix};
 use crate::features::{
-    FeatureSettings, Mfcc, MfccExtractor, SegmentMfcc, SegmentSpan, SegmentStream,
+    FeatureSettings, LIVE_HOP_SECONDS, LiveFeatures, Mfcc, MfccExtractor, SegmentMfcc, SegmentSpan,
+    SegmentStream,
 };
 use crate::inference::Classifier;
 use crate::models::cpu_device;
@@ -427,5 +428,71 @@ impl GenreModel {
                 },
             })
             .collect())
+    }
+}
+
+/// One live window's facts, as `LiveListener::push` returns them.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LiveWindowInfo {
+    start_s: f64,
+    end_s: f64,
+    rms: f32,
+    quiet: bool,
+}
+
+/// Live features of a microphone: takes its frames at the device rate, and every second
+/// (once 3 s have been heard) gives the MFCCs of the last 3 s.
+#[wasm_bindgen]
+pub struct LiveListener {
+    features: LiveFeatures,
+}
+
+#[wasm_bindgen]
+impl LiveListener {
+    /// A listener for audio at `device_rate` Hz, with the default feature settings.
+    #[wasm_bindgen(constructor)]
+    pub fn new(device_rate: f64) -> Result<LiveListener, JsError> {
+        if !(device_rate.is_finite() && device_rate.fract() == 0.0 && device_rate > 0.0) {
+            return Err(js_error(format!(
+                "sample rate {device_rate} Hz is not supported"
+            )));
+        }
+        let features =
+            LiveFeatures::new(device_rate as u32, FeatureSettings::default()).map_err(js_error)?;
+        Ok(LiveListener { features })
+    }
+
+    /// Seconds between windows.
+    #[wasm_bindgen(js_name = hopSeconds)]
+    pub fn hop_seconds() -> f64 {
+        LIVE_HOP_SECONDS
+    }
+
+    /// Takes the next mono frames; returns `{ windows: [{ startS, endS, rms, quiet }], mfcc }` for
+    /// the windows they complete, `mfcc` holding each window's MFCCs concatenated
+    /// (`frames x n_mfcc`, frame-major).
+    pub fn push(&mut self, samples: &[f32]) -> Result<JsValue, JsError> {
+        let windows = self.features.push(samples).map_err(js_error)?;
+        let length = self.features.settings().segment_seconds();
+        let info: Vec<LiveWindowInfo> = windows
+            .iter()
+            .map(|w| LiveWindowInfo {
+                start_s: w.end_s - length,
+                end_s: w.end_s,
+                rms: w.rms,
+                quiet: w.is_quiet(),
+            })
+            .collect();
+        let mfcc: Vec<f32> = windows
+            .iter()
+            .flat_map(|w| w.mfcc.data.iter().copied())
+            .collect();
+        let out = js_sys::Object::new();
+        js_sys::Reflect::set(&out, &"windows".into(), &to_js(&info)?)
+            .map_err(|_| js_error("could not build the result"))?;
+        js_sys::Reflect::set(&out, &"mfcc".into(), &Float32Array::from(mfcc.as_slice()))
+            .map_err(|_| js_error("could not build the result"))?;
+        Ok(out.into())
     }
 }

@@ -70,7 +70,7 @@ function engineFor(base) {
   return engines.get(key);
 }
 
-/** An error with a `reason` the widget can show: 'silent', 'cancelled', 'input', 'model'. */
+/** An error with a `reason` the widget can show: 'silent', 'cancelled', 'input', 'model', 'live'. */
 export class ClassifyError extends Error {
   constructor(message, reason) {
     super(message);
@@ -217,6 +217,72 @@ export class Classifier {
         else reject(new ClassifyError(data.message, 'model'));
       });
     });
+  }
+
+  /**
+   * Live mode: classifies what the microphone hears, about once a second, until `stop()`.
+   * `onWindow({ endS, quiet, rms, result, busyMs })` gets each 3 s window: `result` is
+   * its verdict, or null when the window is too quiet to classify. Resolves to
+   * `{ stop, sampleRate }` once listening; rejects with a message saying why it cannot
+   * (permission denied, no microphone, no AudioWorklet).
+   */
+  async listen({ onWindow, onError } = {}) {
+    if (typeof AudioWorkletNode === 'undefined' || typeof AudioContext === 'undefined') {
+      throw new ClassifyError('this browser lacks AudioWorklet, which live mode needs', 'live');
+    }
+    if (!globalThis.navigator?.mediaDevices?.getUserMedia) {
+      throw new ClassifyError('this browser cannot capture audio here (live mode needs https or localhost)', 'live');
+    }
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({
+        audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+      });
+    } catch (e) {
+      const reasons = {
+        NotAllowedError: 'microphone access was denied; allow it in the browser to listen',
+        SecurityError: 'microphone access was denied; allow it in the browser to listen',
+        NotFoundError: 'no microphone was found: connect an audio input device',
+        OverconstrainedError: 'no microphone was found: connect an audio input device',
+        NotReadableError: 'the microphone could not be opened (another program may be using it)',
+      };
+      throw new ClassifyError(reasons[e.name] ?? `the microphone could not be opened: ${e.message}`, 'live');
+    }
+    const context = new AudioContext();
+    const release = () => {
+      for (const track of stream.getTracks()) track.stop();
+      context.close().catch(() => {});
+    };
+    try {
+      await context.audioWorklet.addModule(new URL('live-worklet.js', HERE));
+      const source = context.createMediaStreamSource(stream);
+      // One explicit channel: the browser downmixes the microphone to mono.
+      const node = new AudioWorkletNode(context, 'live-capture', {
+        numberOfInputs: 1, numberOfOutputs: 0, channelCount: 1, channelCountMode: 'explicit',
+      });
+      const { port1, port2 } = new MessageChannel();
+      node.port.postMessage({ port: port1 }, [port1]);
+      source.connect(node);
+      const { engine } = this;
+      const id = engine.request({ type: MSG.LISTEN, model: this.model, sampleRate: context.sampleRate, port: port2 }, (data) => {
+        if (data.type === MSG.LIVE) onWindow?.(data);
+        else if (data.type === MSG.ERROR) { stop(); onError?.(new ClassifyError(data.message, 'live')); }
+      }, [port2]);
+      let stopped = false;
+      const stop = () => {
+        if (stopped) return;
+        stopped = true;
+        node.port.postMessage({ stop: true });
+        source.disconnect();
+        release();
+        engine.worker.postMessage({ type: MSG.STOP, id });
+        engine.finish(id);
+      };
+      return { stop, sampleRate: context.sampleRate };
+    } catch (e) {
+      release();
+      throw new ClassifyError(`live mode could not start: ${e.message}`, 'live');
+    }
   }
 
   /** Frees the last song's stored features in the worker. */

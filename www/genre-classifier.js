@@ -18,8 +18,15 @@ const SHOWN_GENRES = 5;
 
 const TEMPLATE = `
 <div class="toolbar">
+  <button id="listen" type="button" hidden aria-pressed="false">Listen</button>
   <label class="model-choice">Model <select id="model"></select></label>
 </div>
+<section id="live" class="live result" hidden aria-labelledby="live-title">
+  <h2 id="live-title">Listening to the microphone</h2>
+  <p id="live-now" class="verdict" aria-live="polite"></p>
+  <canvas id="live-timeline" class="timeline" role="img" aria-label="Genre heard over the last minute, newest on the right"></canvas>
+  <p id="live-facts" class="facts"></p>
+</section>
 <label id="drop" class="drop" tabindex="0" aria-describedby="drop-hint">
   <input id="file" type="file" accept="audio/*,.au,.ogg,.oga,.flac,.wav,.mp3,.m4a,.opus" hidden>
   <span class="drop-title">Drop an audio file here</span>
@@ -93,7 +100,7 @@ function cardFacts(c) {
 
 function defineElement() {
   class GenreClassifierElement extends HTMLElement {
-    static get observedAttributes() { return ['model']; }
+    static get observedAttributes() { return ['model', 'live']; }
 
     constructor() {
       super();
@@ -121,6 +128,7 @@ function defineElement() {
     }
 
     disconnectedCallback() {
+      this.stopListening();
       this.resizeObserver?.disconnect();
       this.job?.controller.abort();
       this.job = null;
@@ -131,6 +139,10 @@ function defineElement() {
 
     attributeChangedCallback(name, old, value) {
       if (name === 'model' && old !== value && this.classifier && value) this.useModel(value);
+      if (name === 'live') {
+        this.ui.listen.hidden = value === null;
+        if (value === null) this.stopListening();
+      }
     }
 
     /** Where worker.js, pkg/ and models/ live: the base-url attribute, or next to this script. */
@@ -307,8 +319,89 @@ function defineElement() {
       return { file: name, ...result, model, seconds: info.seconds, timings: { ...timings } };
     }
 
+    /** Starts live mode: the microphone, classified about once a second. */
+    async startListening() {
+      if (this.live) return;
+      await this.starting;
+      if (!this.classifier) return this.fail('no model could be loaded; choose one in the model list', { reason: 'model' });
+      const live = { session: null, windows: [], model: this.classifier.model };
+      this.live = live;
+      this.liveWindows = live.windows;
+      this.ui.listen.textContent = 'Stop';
+      this.ui.listen.setAttribute('aria-pressed', 'true');
+      this.ui.live.hidden = false;
+      this.ui.liveNow.textContent = 'Starting the microphone…';
+      this.ui.liveFacts.textContent = '';
+      try {
+        live.session = await this.classifier.listen({
+          onWindow: (w) => this.liveWindow(live, w),
+          onError: (e) => { this.stopListening(); this.fail(`Live mode stopped: ${e.message}`, { reason: 'live' }); },
+        });
+      } catch (e) {
+        this.live = null;
+        this.resetListenButton();
+        this.ui.live.hidden = true;
+        return this.fail(`Live mode: ${e.message}`, { reason: 'live' });
+      }
+      if (this.live !== live) { live.session.stop(); return; }
+      this.ui.liveNow.textContent = 'Listening… the first verdict comes after 3 s.';
+      this.ui.status.hidden = true;
+    }
+
+    stopListening() {
+      if (!this.live) return;
+      this.live.session?.stop();
+      this.live = null;
+      this.resetListenButton();
+      this.ui.liveNow.textContent = 'Stopped; the microphone is released.';
+    }
+
+    resetListenButton() {
+      this.ui.listen.textContent = 'Listen';
+      this.ui.listen.setAttribute('aria-pressed', 'false');
+    }
+
+    liveWindow(live, w) {
+      if (this.live !== live) return;
+      live.windows.push({ endS: w.endS, quiet: w.quiet, genre: w.result?.genre ?? null, probabilities: w.result?.probabilities ?? null });
+      if (live.windows.length > 600) live.windows.splice(0, live.windows.length - 600);
+      const { ui } = this;
+      if (w.quiet) {
+        ui.liveNow.textContent = 'Listening… (too quiet to tell)';
+      } else {
+        const p = w.result.probabilities[w.result.genre];
+        const strong = document.createElement('strong');
+        strong.textContent = genreName(w.result.genre);
+        ui.liveNow.replaceChildren('Now: ', strong, ` (${percent(p, 0)})`);
+      }
+      ui.liveFacts.textContent = `heard ${formatTime(w.endS)} · the worker was busy ${(100 * w.busyMs / 1000 / w.endS).toFixed(1)} % of the time`;
+      this.drawLive(live);
+      this.dispatchEvent(new CustomEvent('genre-live', { detail: { ...w }, bubbles: true, composed: true }));
+    }
+
+    drawLive(live) {
+      const SPAN = 60;  // seconds shown, newest on the right
+      const canvas = this.ui.liveTimeline;
+      const ctx = canvas.getContext('2d');
+      const ratio = window.devicePixelRatio || 1;
+      canvas.width = Math.max(1, Math.round(canvas.clientWidth * ratio));
+      canvas.height = Math.max(1, Math.round(canvas.clientHeight * ratio));
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      const colours = genreColours(this.classifier.card.labels);
+      const quiet = getComputedStyle(canvas).getPropertyValue('--border');
+      const step = canvas.width / SPAN;
+      const newest = live.windows.at(-1)?.endS ?? 0;
+      for (const w of live.windows) {
+        const x = canvas.width - (newest - w.endS + 1) * step;
+        if (x + step < 0) continue;
+        ctx.fillStyle = w.quiet ? quiet : colours[w.genre];
+        ctx.fillRect(Math.floor(x), w.quiet ? canvas.height / 3 : 0, Math.ceil(step) - (step > 6 ? 1 : 0), w.quiet ? canvas.height / 3 : canvas.height);
+      }
+    }
+
     wire() {
       const { ui } = this;
+      ui.listen.addEventListener('click', () => (this.live ? this.stopListening() : this.startListening()));
       ui.model.addEventListener('change', () => this.useModel(ui.model.value));
       const start = (file) => this.classify(file).catch(() => { /* shown in the element */ });
       ui.file.addEventListener('change', () => {

@@ -7,6 +7,9 @@
 //   { type: 'chunk', id, channels, last }      the next Float32Array per channel (buffers transferred)
 //   { type: 'rerun', id, song, model }         the finished song `song` again, with another model
 //   { type: 'forget', id }                     drop the song (cancels it if still running)
+//   { type: 'listen', id, model, sampleRate, port }  live mode: mono frames at sampleRate arrive
+//                                              on `port` (from the AudioWorklet)
+//   { type: 'stop', id }                       end live mode
 // worker → classifier
 //   { type: 'ready', settings }                the wasm is running; the extractor's feature settings
 //   { type: 'model', id, model, card }         the model is loaded; its card
@@ -19,6 +22,8 @@
 //                                              the song's verdict (as `classify --json`, without file)
 //   { type: 'result', id, model, result, classifyMs }  the answer to 'rerun'
 //   { type: 'silent', id }                     the song is silent: there is no genre to tell
+//   { type: 'live', id, endS, quiet, rms, result, busyMs }  one live window: its verdict
+//                                              (`result`, unless quiet) and the worker's time so far
 //   { type: 'error', id, model, message }      a message for the person, naming the problem
 export const MSG = Object.freeze({
   MODEL: 'model',
@@ -26,6 +31,9 @@ export const MSG = Object.freeze({
   CHUNK: 'chunk',
   RERUN: 'rerun',
   FORGET: 'forget',
+  LISTEN: 'listen',
+  STOP: 'stop',
+  LIVE: 'live',
   READY: 'ready',
   SONG: 'song',
   NEED: 'need',

@@ -2,7 +2,7 @@
 // and widget on the page. It turns chunks of a song into MFCC segments, classifies them as
 // they complete, and keeps each song's features until told to forget them, so switching
 // models re-runs only the network. Messages are listed in messages.js.
-import init, { FeatureExtractor, GenreModel } from './pkg/genre_classifier.js';
+import init, { FeatureExtractor, GenreModel, LiveListener } from './pkg/genre_classifier.js';
 import { MSG } from './messages.js';
 
 const MODELS = new URL('./models/', import.meta.url);
@@ -10,6 +10,7 @@ const MODELS = new URL('./models/', import.meta.url);
 let wasm = null;
 const models = new Map();   // model (name or folder URL) → Promise<{ model, card }>
 const songs = new Map();    // song id → its state (see begin)
+const listeners = new Map(); // live id → { listener, port }
 
 const ready = (async () => {
   wasm = await init();
@@ -161,6 +162,42 @@ async function rerun({ id, song: songId, model }) {
   postMessage({ type: MSG.RESULT, id, model, result, classifyMs: performance.now() - start });
 }
 
+/** Live mode: classifies each window the microphone's frames complete. */
+async function listen({ id, model, sampleRate, port }) {
+  const { model: loaded } = await modelOrError(model);
+  const listener = new LiveListener(sampleRate);
+  const live = { listener, port, busyMs: 0 };
+  listeners.set(id, live);
+  port.onmessage = ({ data: frames }) => {
+    if (listeners.get(id) !== live) return;
+    const start = performance.now();
+    try {
+      const { windows, mfcc } = listener.push(frames);
+      const size = mfcc.length / Math.max(1, windows.length);
+      const verdicts = windows.map((w, k) => {
+        if (w.quiet) return null;
+        const probabilities = loaded.segmentProbabilities(mfcc.subarray(k * size, (k + 1) * size));
+        return loaded.verdict(probabilities, Float64Array.of(w.startS));
+      });
+      live.busyMs += performance.now() - start;
+      windows.forEach((w, k) => postMessage({
+        type: MSG.LIVE, id, endS: w.endS, quiet: w.quiet, rms: w.rms, result: verdicts[k], busyMs: live.busyMs,
+      }));
+    } catch (e) {
+      stop(id);
+      postMessage({ type: MSG.ERROR, id, message: e.message ?? String(e) });
+    }
+  };
+}
+
+function stop(id) {
+  const live = listeners.get(id);
+  if (!live) return;
+  listeners.delete(id);
+  live.port.close();
+  live.listener.free();
+}
+
 onmessage = async ({ data }) => {
   try {
     switch (data.type) {
@@ -173,6 +210,8 @@ onmessage = async ({ data }) => {
       case MSG.CHUNK: await chunk(data); break;
       case MSG.RERUN: await rerun(data); break;
       case MSG.FORGET: forget(data.id); break;
+      case MSG.LISTEN: await listen(data); break;
+      case MSG.STOP: stop(data.id); break;
     }
   } catch (e) {
     if (data.type === MSG.BEGIN || data.type === MSG.CHUNK) forget(data.id);

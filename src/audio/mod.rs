@@ -7,7 +7,7 @@
 pub mod decode;
 mod resample;
 
-pub use resample::resample;
+pub use resample::{StreamResampler, resample};
 
 /// Lowest sample rate accepted, in Hz (telephone audio).
 pub const MIN_SAMPLE_RATE: u32 = 4_000;

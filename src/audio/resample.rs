@@ -15,27 +15,109 @@ const CHUNK: usize = 4096;
 /// about -100 dB with a cutoff near 0.92 of Nyquist.
 const SINC_LEN: usize = 256;
 
+fn resample_error(e: impl std::fmt::Display) -> AudioError {
+    AudioError::Resample(e.to_string())
+}
+
+/// The one resampler configuration both the batch and the streaming paths use.
+fn sinc_resampler(from_rate: u32, to_rate: u32) -> Result<Async<f32>, AudioError> {
+    let ratio = f64::from(to_rate) / f64::from(from_rate);
+    let params = SincInterpolationParameters::new(SINC_LEN, WindowFunction::BlackmanHarris2);
+    Async::<f32>::new_sinc(ratio, 1.0, &params, CHUNK, 1, FixedAsync::Input).map_err(resample_error)
+}
+
 /// Resamples mono `samples` from `from_rate` to `to_rate` (a copy when the rates are equal).
 pub fn resample(samples: &[f32], from_rate: u32, to_rate: u32) -> Result<Vec<f32>, AudioError> {
     if from_rate == to_rate || samples.is_empty() {
         return Ok(samples.to_vec());
     }
-    let err = |e: &dyn std::fmt::Display| AudioError::Resample(e.to_string());
-    let ratio = f64::from(to_rate) / f64::from(from_rate);
-    let params = SincInterpolationParameters::new(SINC_LEN, WindowFunction::BlackmanHarris2);
-    let mut resampler = Async::<f32>::new_sinc(ratio, 1.0, &params, CHUNK, 1, FixedAsync::Input)
-        .map_err(|e| err(&e))?;
-    let input = InterleavedSlice::new(samples, 1, samples.len()).map_err(|e| err(&e))?;
+    let mut resampler = sinc_resampler(from_rate, to_rate)?;
+    let input = InterleavedSlice::new(samples, 1, samples.len()).map_err(resample_error)?;
     let output = resampler
         .process_all(&input, samples.len(), None)
-        .map_err(|e| err(&e))?;
+        .map_err(resample_error)?;
     Ok(output.take_data())
+}
+
+/// Resamples mono audio that arrives in pieces of any size (a microphone's frames).
+///
+/// It runs the same resampler as [`resample`] on the same fixed input chunks and drops the
+/// same startup delay, so its output is the batch output's, sample for sample, up to the
+/// last full chunk received.
+pub struct StreamResampler {
+    resampler: Option<Async<f32>>,
+    pending: Vec<f32>,
+    to_trim: usize,
+}
+
+impl StreamResampler {
+    /// A resampler from `from_rate` to `to_rate` (passing samples through when equal).
+    pub fn new(from_rate: u32, to_rate: u32) -> Result<Self, AudioError> {
+        super::check_sample_rate(from_rate)?;
+        let resampler = if from_rate == to_rate {
+            None
+        } else {
+            Some(sinc_resampler(from_rate, to_rate)?)
+        };
+        let to_trim = resampler.as_ref().map_or(0, Resampler::output_delay);
+        Ok(Self {
+            resampler,
+            pending: Vec::new(),
+            to_trim,
+        })
+    }
+
+    /// Takes the next samples; returns the resampled samples now complete.
+    pub fn push(&mut self, samples: &[f32]) -> Result<Vec<f32>, AudioError> {
+        let Some(resampler) = self.resampler.as_mut() else {
+            return Ok(samples.to_vec());
+        };
+        self.pending.extend_from_slice(samples);
+        let mut out = Vec::new();
+        let mut used = 0;
+        while self.pending.len() - used >= resampler.input_frames_next() {
+            let need = resampler.input_frames_next();
+            let chunk = &self.pending[used..used + need];
+            let input = InterleavedSlice::new(chunk, 1, need).map_err(resample_error)?;
+            let output = resampler.process(&input, None).map_err(resample_error)?;
+            let data = output.take_data();
+            let skip = self.to_trim.min(data.len());
+            self.to_trim -= skip;
+            out.extend_from_slice(&data[skip..]);
+            used += need;
+        }
+        self.pending.drain(..used);
+        Ok(out)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::synth;
+
+    #[test]
+    fn streaming_gives_the_batch_output_for_any_piece_size() {
+        let tone = synth::tone(440.0, 1.5, 48_000, 0.5);
+        let batch = resample(&tone, 48_000, 22_050).unwrap();
+        for piece in [128, 1000, 4096, 10_000] {
+            let mut stream = StreamResampler::new(48_000, 22_050).unwrap();
+            let mut out = Vec::new();
+            for p in tone.chunks(piece) {
+                out.extend(stream.push(p).unwrap());
+            }
+            // Everything up to the last full chunk, exactly as the batch path gives it.
+            assert!(
+                out.len() > batch.len() - 2_200,
+                "only {} samples",
+                out.len()
+            );
+            assert_eq!(out[..], batch[..out.len()], "pieces of {piece}");
+        }
+        let mut same = StreamResampler::new(22_050, 22_050).unwrap();
+        assert_eq!(same.push(&[0.5, 0.25]).unwrap(), vec![0.5, 0.25]);
+        assert!(StreamResampler::new(1, 22_050).is_err());
+    }
 
     #[test]
     fn equal_rates_copy() {

@@ -1,12 +1,14 @@
 //! Audio at 22 050 Hz in, librosa-exact MFCCs out: settings, mel filterbank, the
 //! extractor, and the cut of a song into 3 s segments.
 
+mod live;
 mod mel;
 mod mfcc;
 mod segments;
 mod settings;
 mod stream;
 
+pub use live::{LIVE_HOP_SECONDS, LiveError, LiveFeatures, LiveWindow, QUIET_RMS};
 pub use mel::{MelFilterbank, hz_to_mel, mel_to_hz};
 pub use mfcc::{Mfcc, MfccExtractor};
 pub use segments::{SegmentSpan, plan_segments, segment_samples};

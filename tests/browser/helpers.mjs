@@ -35,13 +35,19 @@ export async function serve(dir = path.join(ROOT, 'www')) {
   return { url: `http://127.0.0.1:${port}/`, stop: () => child.kill() };
 }
 
-/** Launches headless Chromium with the flags this workplace needs. */
-export function launch() {
+/** Launches headless Chromium with the flags this workplace needs, and `extraArgs`. */
+export function launch(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+      '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic', ...extraArgs],
   });
+}
+
+/** Headless Chromium whose microphone plays `wavFile` in a loop, with permission granted. */
+export function launchWithMicrophone(wavFile) {
+  return launch(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-audio-capture=${wavFile}`, '--autoplay-policy=no-user-gesture-required']);
 }
 
 /** Opens the page and waits until its worker has loaded the wasm. */
