@@ -194,6 +194,7 @@ case "${1:-build}" in
         benches/mfcc_vs_librosa.sh
         build_wasm; ensure_browser_tools
         node tests/browser/bench.mjs
+        node tests/browser/bench_live.mjs
         bench_wasm_backends ;;
     bench-backends) ensure_browser_tools; bench_wasm_backends ;;
     fixtures) tests/fixtures/make_librosa_fixtures.sh ;;
