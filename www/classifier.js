@@ -79,16 +79,44 @@ export class ClassifyError extends Error {
   }
 }
 
-/** Decoded audio from a File, Blob, ArrayBuffer, typed array, AudioBuffer, or
- *  `{ channels: Float32Array[], sampleRate }`, at `rate` Hz when it has to be decoded. */
+/** Audio already decoded (an AudioBuffer, or `{ channels, sampleRate }`) at `rate` Hz:
+ *  as it is, or resampled by Web Audio where it is at another rate. */
+async function atRate(audio, rate) {
+  if (audio.sampleRate === rate) return audio;
+  if (typeof OfflineAudioContext === 'undefined') {
+    throw new ClassifyError(`audio at ${audio.sampleRate} Hz needs Web Audio to resample, which this context `
+      + `(a Web Worker) lacks: pass it at ${rate} Hz`, 'input');
+  }
+  let buffer = audio;
+  if (!(typeof AudioBuffer !== 'undefined' && audio instanceof AudioBuffer)) {
+    try {
+      buffer = new AudioBuffer({ numberOfChannels: audio.numberOfChannels, length: audio.length, sampleRate: audio.sampleRate });
+    } catch (e) {
+      throw new ClassifyError(`cannot take this audio: ${e.message}`, 'input');
+    }
+    for (let c = 0; c < audio.numberOfChannels; c++) buffer.copyToChannel(audio.channels[c], c);
+  }
+  const length = Math.ceil((buffer.length * rate) / buffer.sampleRate);
+  const context = new OfflineAudioContext(buffer.numberOfChannels, Math.max(1, length), rate);
+  const source = context.createBufferSource();
+  source.buffer = buffer;
+  source.connect(context.destination);
+  source.start();
+  return context.startRendering();
+}
+
+/** Decoded audio at `rate` Hz from a File, Blob, ArrayBuffer, typed array, AudioBuffer, or
+ *  `{ channels: Float32Array[], sampleRate }`. */
 async function decode(input, rate) {
   if (input && Array.isArray(input.channels)) {
     const { channels, sampleRate } = input;
-    if (!channels.every((c) => c instanceof Float32Array)) throw new ClassifyError('channels must be Float32Arrays', 'input');
-    return { numberOfChannels: channels.length, length: channels[0]?.length ?? 0, sampleRate,
-      copyFromChannel: (out, c, from) => out.set(channels[c].subarray(from, from + out.length)) };
+    if (channels.length === 0 || !channels.every((c) => c instanceof Float32Array && c.length === channels[0].length)) {
+      throw new ClassifyError('channels must be equally long Float32Arrays', 'input');
+    }
+    return atRate({ channels, numberOfChannels: channels.length, length: channels[0].length, sampleRate,
+      copyFromChannel: (out, c, from) => out.set(channels[c].subarray(from, from + out.length)) }, rate);
   }
-  if (typeof AudioBuffer !== 'undefined' && input instanceof AudioBuffer) return input;
+  if (typeof AudioBuffer !== 'undefined' && input instanceof AudioBuffer) return atRate(input, rate);
   let bytes;
   if (input instanceof ArrayBuffer) bytes = input.slice(0);
   else if (ArrayBuffer.isView(input)) bytes = input.buffer.slice(input.byteOffset, input.byteOffset + input.byteLength);

@@ -6,7 +6,7 @@
 // Events: genre-result, genre-progress, genre-error. Method: classify(file | blob | buffer).
 // In a Web Worker only loadClassifier is defined (there is no DOM to put an element in).
 import { loadClassifier, ClassifyError } from './classifier.js';
-import { drawWaveform, drawHeatmap, drawAxis, formatTime, splitSegments } from './draw.js';
+import { drawWaveform, drawHeatmap, drawAxis, formatTime, splitSegments, fitCanvas, cssVar } from './draw.js';
 import { genreName, genreColours, drawTimeline, segmentAt, describeSegment } from './timeline.js';
 
 export { loadClassifier, ClassifyError };
@@ -382,13 +382,10 @@ function defineElement() {
     drawLive(live) {
       const SPAN = 60;  // seconds shown, newest on the right
       const canvas = this.ui.liveTimeline;
-      const ctx = canvas.getContext('2d');
-      const ratio = window.devicePixelRatio || 1;
-      canvas.width = Math.max(1, Math.round(canvas.clientWidth * ratio));
-      canvas.height = Math.max(1, Math.round(canvas.clientHeight * ratio));
+      const ctx = fitCanvas(canvas);
       ctx.clearRect(0, 0, canvas.width, canvas.height);
       const colours = genreColours(this.classifier.card.labels);
-      const quiet = getComputedStyle(canvas).getPropertyValue('--border');
+      const quiet = cssVar(canvas, '--border');
       const step = canvas.width / SPAN;
       const newest = live.windows.at(-1)?.endS ?? 0;
       for (const w of live.windows) {

@@ -172,6 +172,8 @@ test('loadClassifier works without UI in a page and inside a Web Worker', async 
     const classifier = await loadClassifier({ model: 'cnn' });
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
     const inPage = await classifier.classify(bytes.buffer);
+    // Decoded samples at another rate are resampled by Web Audio.
+    const tone = await classifier.classify({ channels: [Float32Array.from({ length: 8000 * 4 }, (_, i) => 0.3 * Math.sin(i * 0.3))], sampleRate: 8000 });
     // Inside a Web Worker: decoded samples work; a file needs Web Audio and says so.
     const source = `import { loadClassifier } from '${base}genre-classifier.js';
       onmessage = async ({ data }) => {
@@ -188,7 +190,7 @@ test('loadClassifier works without UI in a page and inside a Web Worker', async 
     const samples = new Float32Array(bytes.buffer.slice(header));
     const inWorker = await new Promise((resolve) => { worker.onmessage = ({ data }) => resolve(data); worker.postMessage(samples); });
     worker.terminate();
-    return { inPage: { genre: inPage.genre, probabilities: inPage.probabilities }, inWorker };
+    return { inPage: { genre: inPage.genre, probabilities: inPage.probabilities }, inWorker, tone: { seconds: tone.seconds, segments: tone.segments.length } };
   }, { base: widget.url, b64: wavBase64 });
   assert.equal(results.inWorker.error, undefined, results.inWorker.error);
   for (const [where, r] of Object.entries({ page: results.inPage, worker: results.inWorker })) {
@@ -198,5 +200,6 @@ test('loadClassifier works without UI in a page and inside a Web Worker', async 
     }
   }
   assert.match(results.inWorker.fileError, /needs Web Audio.*pass \{ channels, sampleRate: 22050 \}/);
+  assert.deepEqual(results.tone, { seconds: 4, segments: 1 });
   await page.close();
 });
