@@ -139,15 +139,18 @@ test('an element can be removed and added again, and a new one joins the same wo
     }
     const three = document.createElement('genre-classifier');
     three.id = 'three';
+    // A model given by the URL of its folder.
+    three.setAttribute('model', new URL('models/rnn', document.querySelector('script[type=module]').src).href);
     document.body.append(three);
-    out.push((await three.classify(new File([data], 'three.ogg'))).genre);
+    const byUrl = await three.classify(new File([data], 'three.ogg'));
+    out.push(byUrl.genre, byUrl.model.endsWith('/models/rnn'));
     // Removed while working: no error, no result.
     const pending = three.classify(new File([data], 'removed.ogg')).then(() => 'finished', (e) => e.reason);
     three.remove();
     out.push(await pending);
     return out;
   }, bytes);
-  assert.deepEqual(genres, ['classical', 'classical', 'classical', 'classical', 'cancelled']);
+  assert.deepEqual(genres, ['classical', 'classical', 'classical', 'classical', true, 'cancelled']);
   assert.equal(page.workers().length, 1);
   assert.deepEqual(errors, []);
   await page.close();
