@@ -46,6 +46,15 @@ fn js_error(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }
 
+/// A sample rate from JS (a number): a positive whole number of Hz.
+fn js_sample_rate(rate: f64) -> Result<u32, JsError> {
+    if rate.is_finite() && rate.fract() == 0.0 && rate > 0.0 && rate <= f64::from(u32::MAX) {
+        Ok(rate as u32)
+    } else {
+        Err(js_error(format!("sample rate {rate} Hz is not supported")))
+    }
+}
+
 /// Running (min, max) pairs over equal stretches of a song, for drawing its waveform.
 struct PeakEnvelope {
     stretch: usize,
@@ -238,11 +247,7 @@ impl FeatureExtractor {
     #[wasm_bindgen(js_name = loadSong)]
     pub fn load_song(&mut self, channels: Array, sample_rate: f64) -> Result<JsValue, JsError> {
         self.clear_song();
-        if !(sample_rate.is_finite() && sample_rate.fract() == 0.0 && sample_rate > 0.0) {
-            return Err(js_error(format!(
-                "sample rate {sample_rate} Hz is not supported"
-            )));
-        }
+        let sample_rate = js_sample_rate(sample_rate)?;
         let data: Vec<Vec<f32>> = channels
             .iter()
             .map(|c| c.dyn_into::<Float32Array>().map(|a| a.to_vec()))
@@ -250,7 +255,7 @@ impl FeatureExtractor {
             .map_err(|_| js_error("channel data must be Float32Arrays"))?;
         let refs: Vec<&[f32]> = data.iter().map(Vec::as_slice).collect();
         let rate = self.extractor.settings().sample_rate;
-        let clip = Clip::from_channels(&refs, sample_rate as u32, rate).map_err(js_error)?;
+        let clip = Clip::from_channels(&refs, sample_rate, rate).map_err(js_error)?;
         drop(data);
         let info = self.begin_song(clip.samples.len() as f64, f64::from(rate))?;
         if let Some(song) = self.song.as_mut() {
@@ -316,8 +321,7 @@ impl GenreModel {
     /// reason.
     #[wasm_bindgen(constructor)]
     pub fn new(card_json: &str, weights: &[u8]) -> Result<GenreModel, JsError> {
-        let classifier = Classifier::load(card_json, weights, &cpu_device()).map_err(js_error)?;
-        Ok(GenreModel { classifier })
+        Self::on_device(card_json, weights, &cpu_device())
     }
 
     /// Like the constructor, on a named burn backend (`"flex"` or `"ndarray"`): for the
@@ -336,8 +340,7 @@ impl GenreModel {
             "ndarray" => burn::prelude::Device::ndarray(),
             other => return Err(js_error(format!("unknown backend {other}"))),
         };
-        let classifier = Classifier::load(card_json, weights, &device).map_err(js_error)?;
-        Ok(GenreModel { classifier })
+        Self::on_device(card_json, weights, &device)
     }
 
     /// The model card, as an object.
@@ -396,6 +399,15 @@ impl GenreModel {
 }
 
 impl GenreModel {
+    fn on_device(
+        card_json: &str,
+        weights: &[u8],
+        device: &burn::prelude::Device,
+    ) -> Result<GenreModel, JsError> {
+        let classifier = Classifier::load(card_json, weights, device).map_err(js_error)?;
+        Ok(GenreModel { classifier })
+    }
+
     /// Cuts concatenated MFCCs into segments of the card's shape.
     fn segments(&self, mfcc: &[f32], starts: Option<&[f64]>) -> Result<Vec<SegmentMfcc>, JsError> {
         let settings = &self.classifier.card().features;
@@ -453,13 +465,8 @@ impl LiveListener {
     /// A listener for audio at `device_rate` Hz, with the default feature settings.
     #[wasm_bindgen(constructor)]
     pub fn new(device_rate: f64) -> Result<LiveListener, JsError> {
-        if !(device_rate.is_finite() && device_rate.fract() == 0.0 && device_rate > 0.0) {
-            return Err(js_error(format!(
-                "sample rate {device_rate} Hz is not supported"
-            )));
-        }
-        let features =
-            LiveFeatures::new(device_rate as u32, FeatureSettings::default()).map_err(js_error)?;
+        let features = LiveFeatures::new(js_sample_rate(device_rate)?, FeatureSettings::default())
+            .map_err(js_error)?;
         Ok(LiveListener { features })
     }
 

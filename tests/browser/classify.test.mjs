@@ -3,11 +3,10 @@
 // kind of awkward input (silent, many channels, odd rates, a two-hour file).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { serve, launch, openPage, analyse, statusText, wav, tone, nativeSamples, DATA, ROOT } from './helpers.mjs';
+import { serve, launch, classifyCli, openPage, analyse, statusText, wav, tone, nativeSamples, DATA, ROOT } from './helpers.mjs';
 
 const SHOTS = path.join(ROOT, 'target/screenshots');
 let server, browser, scratch;
@@ -23,12 +22,6 @@ after(async () => {
   server?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
-
-function classifyCli(file, model = 'cnn') {
-  const out = execFileSync('cargo', ['run', '--quiet', '--profile', 'ci', '--bin', 'classify', '--',
-    '--json', '--model', path.join(ROOT, 'www/models', model), file], { cwd: ROOT, encoding: 'utf8' });
-  return JSON.parse(out);
-}
 
 /** What the page shows: the bars' genres and percentages, and the verdict line. */
 async function shown(page) {

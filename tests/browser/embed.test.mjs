@@ -4,11 +4,10 @@
 // in a page and inside a Web Worker.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { serve, launch, wav, nativeSamples, DATA, ROOT } from './helpers.mjs';
+import { serve, launch, classifyCli, wav, nativeSamples, DATA, ROOT } from './helpers.mjs';
 
 const SHOTS = path.join(ROOT, 'target/screenshots');
 const CLIP = path.join(DATA, 'classical/classical.00000.ogg');
@@ -155,12 +154,6 @@ test('an element can be removed and added again, and a new one joins the same wo
   assert.deepEqual(errors, []);
   await page.close();
 });
-
-function classifyCli(file) {
-  const out = execFileSync('cargo', ['run', '--quiet', '--profile', 'ci', '--bin', 'classify', '--',
-    '--json', '--model', path.join(ROOT, 'www/models/cnn'), file], { cwd: ROOT, encoding: 'utf8' });
-  return JSON.parse(out);
-}
 
 test('loadClassifier works without UI in a page and inside a Web Worker', async () => {
   const [samples] = nativeSamples([path.join(DATA, 'pop/pop.00002.ogg')]);

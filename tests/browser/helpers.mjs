@@ -117,3 +117,10 @@ export function nativeSamples(clips) {
 
 /** The text of the page's status line. */
 export async function statusText(page) { return (await page.textContent('#status-text')).trim(); }
+
+/** `classify --json` of `file` with a shipped model, parsed. */
+export function classifyCli(file, model = 'cnn') {
+  const out = execFileSync('cargo', ['run', '--quiet', '--profile', 'ci', '--bin', 'classify', '--',
+    '--json', '--model', path.join(ROOT, 'www/models', model), file], { cwd: ROOT, encoding: 'utf8' });
+  return JSON.parse(out);
+}
