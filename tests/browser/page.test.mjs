@@ -85,10 +85,13 @@ test('the keyboard opens the file chooser from the focused drop zone', async () 
     window.fileInputClicks = 0;
     document.querySelector('genre-classifier').shadowRoot.getElementById('file').addEventListener('click', (e) => { window.fileInputClicks++; e.preventDefault(); });
   });
+  const focused = () => page.evaluate(() => document.querySelector('genre-classifier').shadowRoot.activeElement?.id);
   await page.keyboard.press('Tab');
-  assert.equal(await page.evaluate(() => document.querySelector('genre-classifier').shadowRoot.activeElement?.id), 'model', 'the model selector is the first tab stop');
+  assert.equal(await focused(), 'listen', 'the Listen button is the first tab stop');
   await page.keyboard.press('Tab');
-  assert.equal(await page.evaluate(() => document.querySelector('genre-classifier').shadowRoot.activeElement?.id), 'drop', 'the drop zone comes next');
+  assert.equal(await focused(), 'model', 'then the model selector');
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'drop', 'then the drop zone');
   await page.keyboard.press('Enter');
   await page.keyboard.press('Space');
   assert.equal(await page.evaluate(() => window.fileInputClicks), 2);
