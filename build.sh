@@ -79,8 +79,9 @@ ensure_wasm_bindgen_cli() {
 # wasm_package OUT_DIR TARGET_DIR [RUSTFLAGS] [cargo args...]: one wasm-bindgen package.
 # The shipped package uses wasm SIMD: the page benchmark's MFCCs of a 30 s clip take
 # 18 ms with it and 20-21 ms without (the networks on flex run the same either way).
+WASM_FLAGS="-C target-feature=+simd128"
 wasm_package() {
-    local out="$1" target_dir="$2" flags="${3--C target-feature=+simd128}"
+    local out="$1" target_dir="$2" flags="${3-$WASM_FLAGS}"
     shift 3 || shift $#
     wasm_toolchain
     ensure_wasm_bindgen_cli
@@ -92,7 +93,9 @@ wasm_package() {
 build_wasm() {
     log "building the wasm package"
     local start=$SECONDS
-    wasm_package "$PKG" "$WASM_TARGET_DIR"
+    wasm_package "$PKG" "$WASM_TARGET_DIR" "${WASM_FLAGS}" --no-default-features
+    log "building the decoder package (for files Web Audio cannot decode, and Web Workers)"
+    wasm_package "$ROOT/www/pkg-decode" "$WASM_TARGET_DIR" "${WASM_FLAGS}"
     local size gz
     size=$(stat -c %s "$PKG/genre_classifier_bg.wasm")
     gz=$(gzip -9 -c "$PKG/genre_classifier_bg.wasm" | wc -c)
@@ -105,9 +108,9 @@ build_wasm() {
 bench_wasm_backends() {
     local dir="$ROOT/target/wasm-bench"
     log "building wasm packages with flex and ndarray, with SIMD"
-    wasm_package "$dir/simd" "$dir/target-simd" "-C target-feature=+simd128" --features wasm-backends
+    wasm_package "$dir/simd" "$dir/target-simd" "$WASM_FLAGS" --no-default-features --features wasm-backends
     log "building wasm packages with flex and ndarray, without SIMD"
-    wasm_package "$dir/no-simd" "$dir/target-no-simd" "" --features wasm-backends
+    wasm_package "$dir/no-simd" "$dir/target-no-simd" "" --no-default-features --features wasm-backends
     node tests/browser/bench_backends.mjs "$dir/simd" "$dir/no-simd"
 }
 
@@ -143,8 +146,10 @@ run_tests() {
     build_wasm
     if [ "${WASM_CARGO[0]}" = cargo ]; then
         log "clippy on the wasm target (src/web.rs)"
-        RUSTFLAGS="--cfg getrandom_backend=\"wasm_js\"" CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
-            cargo clippy --quiet --lib --target "$TARGET" -- -D warnings || failed=1
+        for features in --no-default-features --all-features; do
+            RUSTFLAGS="--cfg getrandom_backend=\"wasm_js\"" CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
+                cargo clippy --quiet --lib --target "$TARGET" "$features" -- -D warnings || failed=1
+        done
     fi
     ensure_browser_tools
     log "wasm in Node and browser end-to-end tests (Chromium)"

@@ -5,12 +5,15 @@
 //! network → probabilities → the view.
 //!
 //! - [`audio`]: mono downmix and resampling to the feature rate, on both targets; file
-//!   decoding with symphonia natively.
+//!   decoding with symphonia natively and in the browser's decoder package.
 //! - [`features`]: the one settings struct, and librosa-exact MFCCs of 3 s segments.
 //! - [`synth`]: deterministic test signals (tones, noise) for tests and benchmarks.
 //! - [`dataset`] (native): finding and analysing the labelled audio files of a
 //!   GTZAN-style folder; [`atomic_file`] (native): writing outputs all or nothing.
 //! - `web` (wasm32 only): the wasm-bindgen API the page's worker calls.
+
+#[cfg(all(not(target_arch = "wasm32"), not(feature = "decode")))]
+compile_error!("native builds read audio files: enable the `decode` feature (on by default)");
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod atomic_file;

@@ -46,6 +46,13 @@ fn js_error(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }
 
+/// Sets `key` of a JS object (building results that mix serde data and typed arrays).
+fn set_field(object: &JsValue, key: &str, value: &JsValue) -> Result<(), JsError> {
+    js_sys::Reflect::set(object, &key.into(), value)
+        .map(|_| ())
+        .map_err(|_| js_error(format!("could not set {key} of the result")))
+}
+
 /// A sample rate from JS (a number): a positive whole number of Hz.
 fn js_sample_rate(rate: f64) -> Result<u32, JsError> {
     if rate.is_finite() && rate.fract() == 0.0 && rate > 0.0 && rate <= f64::from(u32::MAX) {
@@ -495,11 +502,42 @@ impl LiveListener {
             .iter()
             .flat_map(|w| w.mfcc.data.iter().copied())
             .collect();
-        let out = js_sys::Object::new();
-        js_sys::Reflect::set(&out, &"windows".into(), &to_js(&info)?)
-            .map_err(|_| js_error("could not build the result"))?;
-        js_sys::Reflect::set(&out, &"mfcc".into(), &Float32Array::from(mfcc.as_slice()))
-            .map_err(|_| js_error("could not build the result"))?;
-        Ok(out.into())
+        let out: JsValue = js_sys::Object::new().into();
+        set_field(&out, "windows", &to_js(&info)?)?;
+        set_field(&out, "mfcc", &Float32Array::from(mfcc.as_slice()))?;
+        Ok(out)
     }
+}
+
+/// A decoded file, as [`decode_audio`] returns it.
+#[cfg(feature = "decode")]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DecodedInfo {
+    source_rate: u32,
+    channels: usize,
+}
+
+/// Decodes the bytes of a file called `name` (WAV, MP3, FLAC, Ogg Vorbis, Sun AU...) and
+/// returns `{ samples, sampleRate, sourceRate, channels }`: its channels averaged to mono
+/// and resampled to the feature rate. For files Web Audio cannot decode, and for Web
+/// Workers, which have no Web Audio. Only in the decoder package (`decode` feature).
+#[cfg(feature = "decode")]
+#[wasm_bindgen(js_name = decodeAudio)]
+pub fn decode_audio(name: &str, bytes: Vec<u8>) -> Result<JsValue, JsError> {
+    let decoded = crate::audio::decode::decode_bytes(name, bytes).map_err(js_error)?;
+    let rate = FeatureSettings::default().sample_rate;
+    let info = DecodedInfo {
+        source_rate: decoded.sample_rate,
+        channels: decoded.channels,
+    };
+    let clip = Clip::from_mono(decoded.mono, decoded.sample_rate, rate).map_err(js_error)?;
+    let out = to_js(&info)?;
+    set_field(
+        &out,
+        "samples",
+        &Float32Array::from(clip.samples.as_slice()),
+    )?;
+    set_field(&out, "sampleRate", &JsValue::from(rate))?;
+    Ok(out)
 }

@@ -105,15 +105,31 @@ async function atRate(audio, rate) {
   return context.startRendering();
 }
 
+/** Decodes file bytes in the worker with the crate's own decoder (symphonia and ausnd in
+ *  wasm): for formats Web Audio cannot decode (Sun AU, GTZAN's own format) and for Web
+ *  Workers, which have no Web Audio. Resolves to mono `{ channels, sampleRate }`. */
+function decodeInWorker(engine, bytes, name) {
+  return new Promise((resolve, reject) => {
+    const id = engine.request({ type: MSG.DECODE, name, bytes }, (data) => {
+      engine.finish(id);
+      if (data.type === MSG.DECODED) {
+        resolve({ channels: [data.samples], sampleRate: data.sampleRate, sourceChannels: data.channels });
+      } else {
+        reject(new Error(data.message));
+      }
+    }, [bytes]);
+  });
+}
+
 /** Decoded audio at `rate` Hz from a File, Blob, ArrayBuffer, typed array, AudioBuffer, or
  *  `{ channels: Float32Array[], sampleRate }`. */
-async function decode(input, rate) {
+async function decode(engine, input, rate) {
   if (input && Array.isArray(input.channels)) {
     const { channels, sampleRate } = input;
     if (channels.length === 0 || !channels.every((c) => c instanceof Float32Array && c.length === channels[0].length)) {
       throw new ClassifyError('channels must be equally long Float32Arrays', 'input');
     }
-    return atRate({ channels, numberOfChannels: channels.length, length: channels[0].length, sampleRate,
+    return atRate({ channels, numberOfChannels: channels.length, sourceChannels: input.sourceChannels, length: channels[0].length, sampleRate,
       copyFromChannel: (out, c, from) => out.set(channels[c].subarray(from, from + out.length)) }, rate);
   }
   if (typeof AudioBuffer !== 'undefined' && input instanceof AudioBuffer) return atRate(input, rate);
@@ -123,17 +139,23 @@ async function decode(input, rate) {
   else if (typeof Blob !== 'undefined' && input instanceof Blob) bytes = await input.arrayBuffer();
   else throw new ClassifyError('give a File, Blob, ArrayBuffer or { channels, sampleRate }', 'input');
   if (bytes.byteLength === 0) throw new ClassifyError('the file is empty', 'input');
-  if (typeof OfflineAudioContext === 'undefined') {
-    throw new ClassifyError('decoding a file needs Web Audio, which this context (a Web Worker) lacks: '
-      + `decode it in the page and pass { channels, sampleRate: ${rate} }`, 'input');
+  const name = input?.name ?? '';
+  if (typeof OfflineAudioContext !== 'undefined') {
+    // Decode straight to the feature rate: Web Audio's resampler runs natively during
+    // decoding, and a file already at that rate arrives untouched. decodeAudioData takes
+    // the bytes over, so keep a copy for the fallback.
+    const context = new OfflineAudioContext(1, 1, rate);
+    try {
+      return await context.decodeAudioData(bytes.slice(0));
+    } catch {
+      // Not a format this browser decodes: try the crate's own decoder.
+    }
   }
-  // Decode straight to the feature rate: Web Audio's resampler runs natively during
-  // decoding, and a file already at that rate arrives untouched.
-  const context = new OfflineAudioContext(1, 1, rate);
   try {
-    return await context.decodeAudioData(bytes);
-  } catch {
-    throw new ClassifyError('this browser cannot decode it as audio (it is not an audio file, or it is damaged or in an unsupported format)', 'input');
+    const decoded = await decodeInWorker(engine, bytes, name);
+    return decode(engine, decoded, rate);
+  } catch (e) {
+    throw new ClassifyError(`this browser cannot decode it as audio (it is not an audio file, or it is damaged or in an unsupported format: ${e.message})`, 'input');
   }
 }
 
@@ -176,7 +198,7 @@ export class Classifier {
     const start = performance.now();
     const cancelled = () => new ClassifyError('cancelled', 'cancelled');
     if (signal?.aborted) throw cancelled();
-    const audio = await decode(input, this.settings.sample_rate);
+    const audio = await decode(this.engine, input, this.settings.sample_rate);
     if (signal?.aborted) throw cancelled();
     const decodeMs = performance.now() - start;
     onDecoded?.(audio);
@@ -223,7 +245,7 @@ export class Classifier {
             this.lastSong = id;
             resolve({
               result: data.result, model: data.model, info, peaks: data.peaks, mfcc,
-              channels: audio.numberOfChannels, wasmBytes: data.wasmBytes,
+              channels: audio.sourceChannels ?? audio.numberOfChannels, wasmBytes: data.wasmBytes,
               timings: { decodeMs, featureMs: data.featureMs, classifyMs: data.classifyMs, totalMs: performance.now() - start },
             });
             break;

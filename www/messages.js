@@ -7,6 +7,7 @@
 //   { type: 'chunk', id, channels, last }      the next Float32Array per channel (buffers transferred)
 //   { type: 'rerun', id, song, model }         the finished song `song` again, with another model
 //   { type: 'forget', id }                     drop the song (cancels it if still running)
+//   { type: 'decode', id, name, bytes }        decode a file Web Audio cannot (or a worker without it)
 //   { type: 'listen', id, model, sampleRate, port }  live mode: mono frames at sampleRate arrive
 //                                              on `port` (from the AudioWorklet)
 //   { type: 'stop', id }                       end live mode
@@ -22,6 +23,7 @@
 //                                              the song's verdict (as `classify --json`, without file)
 //   { type: 'result', id, model, result, classifyMs }  the answer to 'rerun'
 //   { type: 'silent', id }                     the song is silent: there is no genre to tell
+//   { type: 'decoded', id, samples, sampleRate, sourceRate, channels }  the file, mono at the feature rate
 //   { type: 'live', id, endS, quiet, rms, result, busyMs }  one live window: its verdict
 //                                              (`result`, unless quiet) and the worker's time so far
 //   { type: 'error', id, model, message }      a message for the person, naming the problem
@@ -31,6 +33,8 @@ export const MSG = Object.freeze({
   CHUNK: 'chunk',
   RERUN: 'rerun',
   FORGET: 'forget',
+  DECODE: 'decode',
+  DECODED: 'decoded',
   LISTEN: 'listen',
   STOP: 'stop',
   LIVE: 'live',

@@ -162,6 +162,23 @@ async function rerun({ id, song: songId, model }) {
   postMessage({ type: MSG.RESULT, id, model, result, classifyMs: performance.now() - start });
 }
 
+/** The decoder package (symphonia in wasm), loaded the first time it is needed. */
+let decoder = null;
+function loadDecoder() {
+  decoder ??= import('./pkg-decode/genre_classifier.js').then(async (pkg) => {
+    await pkg.default();
+    return pkg;
+  });
+  decoder.catch(() => { decoder = null; });
+  return decoder;
+}
+
+async function decode({ id, name, bytes }) {
+  const pkg = await loadDecoder();
+  const { samples, sampleRate, sourceRate, channels } = pkg.decodeAudio(name, new Uint8Array(bytes));
+  postMessage({ type: MSG.DECODED, id, samples, sampleRate, sourceRate, channels }, [samples.buffer]);
+}
+
 /** Live mode: classifies each window the microphone's frames complete. */
 async function listen({ id, model, sampleRate, port }) {
   const { model: loaded } = await modelOrError(model);
@@ -210,6 +227,7 @@ onmessage = async ({ data }) => {
       case MSG.CHUNK: await chunk(data); break;
       case MSG.RERUN: await rerun(data); break;
       case MSG.FORGET: forget(data.id); break;
+      case MSG.DECODE: await decode(data); break;
       case MSG.LISTEN: await listen(data); break;
       case MSG.STOP: stop(data.id); break;
     }

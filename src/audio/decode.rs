@@ -1,18 +1,20 @@
-//! Decoding audio files natively: symphonia for WAV, MP3, FLAC, Ogg Vorbis and more;
-//! ausnd for Sun AU (the original GTZAN format), which symphonia does not read.
+//! Decoding audio files: symphonia for WAV, MP3, FLAC, Ogg Vorbis and more; ausnd for
+//! Sun AU (the original GTZAN format), which symphonia does not read. Natively from files;
+//! in the browser (the `decode` feature's wasm package) from the bytes of a dropped file,
+//! for formats Web Audio cannot decode and for Web Workers, which have no Web Audio.
 //!
 //! Channels are averaged while decoding, so a long or many-channel file costs one mono
 //! buffer of memory.
 
 use std::fs::File;
-use std::io::{BufReader, ErrorKind};
+use std::io::{BufReader, Cursor, ErrorKind, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, TrackType};
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 
 use super::{AudioError, Clip};
@@ -84,18 +86,30 @@ pub fn load_clip(path: &Path, target_rate: u32) -> Result<Clip, DecodeError> {
 
 /// Decodes a whole file to mono at its own rate.
 pub fn decode_file(path: &Path) -> Result<DecodedAudio, DecodeError> {
-    let io = |cause| DecodeError::Io {
+    let file = File::open(path).map_err(|cause| DecodeError::Io {
         path: path.to_owned(),
         cause,
-    };
-    let file = File::open(path).map_err(io)?;
+    })?;
+    decode_source(path, file)
+}
+
+/// Decodes the bytes of a file called `name` (its extension is a hint to the format) to
+/// mono at its own rate.
+pub fn decode_bytes(name: &str, bytes: Vec<u8>) -> Result<DecodedAudio, DecodeError> {
+    decode_source(Path::new(name), Cursor::new(bytes))
+}
+
+fn decode_source<S>(path: &Path, source: S) -> Result<DecodedAudio, DecodeError>
+where
+    S: MediaSource + Read + Seek + 'static,
+{
     let is_au = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("au"));
     let decoded = if is_au {
-        decode_au(path, file)?
+        decode_au(path, source)?
     } else {
-        decode_symphonia(path, file)?
+        decode_symphonia(path, source)?
     };
     if decoded.mono.is_empty() {
         return Err(DecodeError::Empty {
@@ -119,7 +133,10 @@ fn push_interleaved(mono: &mut Vec<f32>, interleaved: &[f32], channels: usize) {
     );
 }
 
-fn decode_symphonia(path: &Path, file: File) -> Result<DecodedAudio, DecodeError> {
+fn decode_symphonia(
+    path: &Path,
+    source: impl MediaSource + 'static,
+) -> Result<DecodedAudio, DecodeError> {
     let unsupported = |e: &dyn std::fmt::Display| DecodeError::Unsupported {
         path: path.to_owned(),
         reason: e.to_string(),
@@ -128,7 +145,7 @@ fn decode_symphonia(path: &Path, file: File) -> Result<DecodedAudio, DecodeError
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
     }
-    let stream = MediaSourceStream::new(Box::new(file), Default::default());
+    let stream = MediaSourceStream::new(Box::new(source), Default::default());
     let mut format = symphonia::default::get_probe()
         .probe(
             &hint,
@@ -216,13 +233,13 @@ fn decode_symphonia(path: &Path, file: File) -> Result<DecodedAudio, DecodeError
     })
 }
 
-fn decode_au(path: &Path, file: File) -> Result<DecodedAudio, DecodeError> {
+fn decode_au(path: &Path, source: impl Read + Seek) -> Result<DecodedAudio, DecodeError> {
     let corrupt = |e: &dyn std::fmt::Debug| DecodeError::Corrupt {
         path: path.to_owned(),
         reason: format!("{e:?}"),
     };
     let mut reader =
-        ausnd::AuReader::new(BufReader::new(file)).map_err(|e| DecodeError::Unsupported {
+        ausnd::AuReader::new(BufReader::new(source)).map_err(|e| DecodeError::Unsupported {
             path: path.to_owned(),
             reason: format!("not a Sun AU file: {e:?}"),
         })?;

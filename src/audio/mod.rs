@@ -3,7 +3,7 @@
 //! Both targets end here: the browser hands over the channel data of a Web Audio buffer,
 //! the native side decodes files ([`decode`]). Either way the result is a [`Clip`].
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(feature = "decode")]
 pub mod decode;
 mod resample;
 

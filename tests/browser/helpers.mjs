@@ -92,6 +92,16 @@ export function wav(channels, rate, { bits = 32 } = {}) {
   return Buffer.concat([header, data]);
 }
 
+/** A Sun AU file (GTZAN's own format) of mono `samples` at `rate`, 16-bit big-endian PCM. */
+export function au(samples, rate) {
+  const data = Buffer.alloc(samples.length * 2);
+  samples.forEach((v, i) => data.writeInt16BE(Math.max(-32768, Math.min(32767, Math.round(v * 32768))), 2 * i));
+  const header = Buffer.alloc(24);
+  header.write('.snd', 0);
+  [24, data.length, 3, rate, 1].forEach((v, i) => header.writeUInt32BE(v, 4 + 4 * i));
+  return Buffer.concat([header, data]);
+}
+
 /** A 32-bit float mono WAV file of `samples` at `rate`. */
 export const floatWav = (samples, rate) => wav([samples], rate);
 
