@@ -8,16 +8,15 @@ import { MSG } from './messages.js';
 const MODELS = new URL('./models/', import.meta.url);
 
 let wasm = null;
+let reference = null;       // an extractor with the build's settings, to check model cards against
 const models = new Map();   // model (name or folder URL) → Promise<{ model, card }>
 const songs = new Map();    // song id → its state (see begin)
 const listeners = new Map(); // live id → { listener, port }
 
 const ready = (async () => {
   wasm = await init();
-  const extractor = new FeatureExtractor();
-  const settings = extractor.settings();
-  extractor.free();
-  postMessage({ type: MSG.READY, settings });
+  reference = new FeatureExtractor();
+  postMessage({ type: MSG.READY, settings: reference.settings() });
 })();
 ready.catch((e) => postMessage({ type: MSG.ERROR, id: null, message: `The analyser failed to start: ${e.message ?? e}` }));
 
@@ -49,14 +48,11 @@ function loadModel(model) {
         fetchOk(new URL('model.bpk', base), `weights of model “${model}”`).then((r) => r.arrayBuffer()),
       ]);
       const loaded = new GenreModel(card, new Uint8Array(weights));
-      const extractor = new FeatureExtractor();
       try {
-        loaded.checkExtractor(extractor);
+        loaded.checkExtractor(reference);
       } catch (e) {
         loaded.free();
         throw e;
-      } finally {
-        extractor.free();
       }
       return { model: loaded, card: loaded.card() };
     })();
