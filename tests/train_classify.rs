@@ -239,6 +239,12 @@ fn corrupt_truncated_and_mismatched_weights_are_refused_with_the_reason() {
     let weights_path = t.model.join(WEIGHTS_FILE);
     let good = std::fs::read(&weights_path).unwrap();
     let card = std::fs::read_to_string(t.model.join(CARD_FILE)).unwrap();
+    // Why a card and weights bytes are refused.
+    let refusal = |card: &str, weights: &[u8]| {
+        Classifier::load(card, weights, &device)
+            .unwrap_err()
+            .to_string()
+    };
 
     // One flipped byte in the tensor data: the checksum catches it.
     let mut flipped = good.clone();
@@ -275,9 +281,7 @@ fn corrupt_truncated_and_mismatched_weights_are_refused_with_the_reason() {
     );
     assert!(out.status.success(), "{}", text(&out));
     let foreign = std::fs::read(other.join(WEIGHTS_FILE)).unwrap();
-    let err = Classifier::load(&card, &foreign, &device)
-        .unwrap_err()
-        .to_string();
+    let err = refusal(&card, &foreign);
     assert!(
         err.contains("for another model") && err.contains("quiet"),
         "{err}"
@@ -294,15 +298,11 @@ fn corrupt_truncated_and_mismatched_weights_are_refused_with_the_reason() {
     assert!(err.contains("pad_mode"), "{err}");
 
     // A card that is not one, and a card edited to another feature setting.
-    let err = Classifier::load("{\"labels\": []}", &good, &device)
-        .unwrap_err()
-        .to_string();
+    let err = refusal("{\"labels\": []}", &good);
     assert!(err.contains("not a model card"), "{err}");
     let edited = card.replace("\"n_mels\": 128", "\"n_mels\": 64");
     assert_ne!(edited, card);
-    let err = Classifier::load(&edited, &good, &device)
-        .unwrap_err()
-        .to_string();
+    let err = refusal(&edited, &good);
     assert!(
         err.contains("for another model") && err.contains("n_mels"),
         "{err}"
