@@ -9,7 +9,8 @@ use clap::Parser;
 use genre_classifier::card::ModelCard;
 use genre_classifier::features::{FeatureSettings, PadMode};
 use genre_classifier::train::{
-    self, FitOptions, SplitKind, SplitOptions, TrainOptions, Unlisted, tutorial_defaults,
+    self, FitOptions, SplitKind, SplitOptions, TrackVariant, TrainOptions, Unlisted,
+    tutorial_defaults,
 };
 
 /// Train a genre classifier (ann, ann-reg, cnn or rnn) on labelled music.
@@ -58,14 +59,27 @@ struct Args {
     /// Train on the segments as they are, without random time and coefficient masks.
     #[arg(long)]
     no_augment: bool,
+    /// Random loudness change of each training segment, up to ± this many dB (0: none).
+    #[arg(long, default_value_t = 0.0)]
+    gain_db: f32,
+    /// Mixup strength α: blend each batch with a shuffled copy by λ ~ Beta(α, α) (0: off).
+    #[arg(long, default_value_t = 0.0)]
+    mixup: f32,
+    /// Label smoothing of the training loss (0: none).
+    #[arg(long, default_value_t = 0.0)]
+    label_smoothing: f32,
     /// Class balance of the loss: each genre's weight is (n / (genres × n_genre))^this;
     /// 1 weighs all genres equally, 0.5 meets the data halfway, 0 is unweighted.
     #[arg(long, default_value_t = 0.5)]
     class_balance: f32,
-    /// Also train on a second cut of each training track, shifted by 1.5 s (doubles the
-    /// training windows; did not lower the validation loss on ../shared/data/gtzan).
+    /// Also train on a second cut of each training track, shifted by 1.5 s (did not lower
+    /// the validation loss on ../shared/data/gtzan).
     #[arg(long)]
     shifted_segments: bool,
+    /// Also train on each training track played at these speeds (pitch and tempo alike),
+    /// e.g. 0.9,1.1. Each epoch then draws as many windows as the tracks' own cuts give.
+    #[arg(long, value_delimiter = ',')]
+    speeds: Vec<f32>,
     /// Feature cache folder.
     #[arg(long, default_value = "target/feature-cache")]
     cache: PathBuf,
@@ -138,6 +152,9 @@ fn run(args: Args) -> Result<()> {
         },
         ..FeatureSettings::default()
     };
+    if let Some(bad) = args.speeds.iter().find(|f| !(0.5..=2.0).contains(*f)) {
+        anyhow::bail!("--speeds {bad}: each speed must be between 0.5 and 2");
+    }
     if !(args.valid_fraction > 0.0 && args.valid_fraction < 1.0) {
         anyhow::bail!("--valid-fraction must be between 0 and 1");
     }
@@ -160,11 +177,21 @@ fn run(args: Args) -> Result<()> {
             seed: args.seed,
             class_weights: Vec::new(),
             augment: !args.no_augment,
+            gain_range: 0.0,
+            mixup_alpha: args.mixup.max(0.0),
+            label_smoothing: args.label_smoothing.clamp(0.0, 0.9),
+            epoch_size: None,
             show_progress: true,
         },
+        gain_db: args.gain_db.max(0.0),
         cache: (!args.no_cache).then_some(args.cache),
         class_balance: args.class_balance,
-        shifted_segments: args.shifted_segments,
+        variants: args
+            .shifted_segments
+            .then_some(TrackVariant::Shifted)
+            .into_iter()
+            .chain(args.speeds.iter().map(|&f| TrackVariant::Speed(f)))
+            .collect(),
         features,
     };
     let outcome = train::run(&options)

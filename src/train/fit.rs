@@ -33,17 +33,20 @@ impl Examples<'_> {
     }
 
     fn batch(&self, indices: &[usize], device: &Device) -> Tensor<3> {
-        self.augmented_batch(indices, device, None)
+        self.augmented_batch(indices, device, None, 0.0)
     }
 
     /// A batch; with `rng`, each segment gets a random time mask (up to 1/6 of its
     /// frames) and one random coefficient mask, set to the normalised mean (0): a cheap
     /// SpecAugment that keeps a small network from memorising the few tracks of rare genres.
+    /// With `gain_range` > 0 it also gets a random loudness change: coefficient 0 (the
+    /// log energy) moves by up to ± `gain_range` (normalised units).
     fn augmented_batch(
         &self,
         indices: &[usize],
         device: &Device,
         mut rng: Option<&mut StdRng>,
+        gain_range: f32,
     ) -> Tensor<3> {
         let size = self.frames * self.coefficients;
         let mut values = Vec::with_capacity(indices.len() * size);
@@ -61,6 +64,13 @@ impl Examples<'_> {
                     .skip(c)
                     .step_by(self.coefficients)
                     .for_each(|x| *x = 0.0);
+                if gain_range > 0.0 {
+                    let offset = rng.random_range(-gain_range..=gain_range);
+                    segment
+                        .iter_mut()
+                        .step_by(self.coefficients)
+                        .for_each(|x| *x += offset);
+                }
             }
         }
         Tensor::from_data(
@@ -87,6 +97,17 @@ pub struct FitOptions {
     pub class_weights: Vec<f32>,
     /// Whether to mask random frames and coefficients of training segments.
     pub augment: bool,
+    /// Largest random loudness change of a training segment, in normalised units of
+    /// coefficient 0 (0: none; only with `augment`).
+    pub gain_range: f32,
+    /// Mixup: each batch is blended with a shuffled copy of itself by λ ~ Beta(α, α), and
+    /// the loss blends both labels alike (0: off).
+    pub mixup_alpha: f32,
+    /// Label smoothing of the training loss (0: none).
+    pub label_smoothing: f32,
+    /// Segments per epoch, drawn at random from the training pool each epoch (`None`:
+    /// the whole pool every epoch).
+    pub epoch_size: Option<usize>,
     /// Whether to draw progress bars.
     pub show_progress: bool,
 }
@@ -121,6 +142,20 @@ pub fn balanced_class_weights(labels: &[usize], classes: usize, power: f32) -> V
             }
         })
         .collect()
+}
+
+/// A draw from Beta(α, α) by Jöhnk's method (exact for any α > 0; written here because
+/// the rand_distr release that has Beta needs a newer rand than burn's).
+fn beta_sample(rng: &mut StdRng, alpha: f32) -> f32 {
+    let inverse = 1.0 / f64::from(alpha);
+    for _ in 0..10_000 {
+        let x = rng.random::<f64>().powf(inverse);
+        let y = rng.random::<f64>().powf(inverse);
+        if x + y <= 1.0 && x + y > 0.0 {
+            return (x / (x + y)) as f32;
+        }
+    }
+    0.5
 }
 
 /// Segment probabilities of `examples` under `network` (in inference mode).
@@ -166,6 +201,7 @@ pub fn fit(
     let classes = architecture.classes();
     let loss_fn = CrossEntropyLossConfig::new()
         .with_weights(Some(options.class_weights.clone()))
+        .with_smoothing((options.label_smoothing > 0.0).then_some(options.label_smoothing))
         .init(&train_device);
     // As Keras does with class weights: they shape the training loss only; the validation
     // loss that early stopping watches is the plain mean over validation segments.
@@ -175,7 +211,11 @@ pub fn fit(
     let mut order: Vec<usize> = (0..train.len()).collect();
     let mut history = Vec::new();
     let mut best: Option<(f64, usize, Network)> = None;
-    let batches = train.len().div_ceil(options.batch_size.max(1));
+    let epoch_size = options
+        .epoch_size
+        .unwrap_or(usize::MAX)
+        .clamp(1, train.len().max(1));
+    let batches = epoch_size.div_ceil(options.batch_size.max(1));
     for epoch in 1..=options.max_epochs {
         order.shuffle(&mut rng);
         let bar = super::progress_bar(
@@ -185,19 +225,46 @@ pub fn fit(
         );
         bar.set_prefix(epoch.to_string());
         let (mut loss_sum, mut hits, mut seen) = (0f64, 0usize, 0usize);
-        for chunk in order.chunks(options.batch_size.max(1)) {
-            let input =
-                train.augmented_batch(chunk, &train_device, options.augment.then_some(&mut rng));
-            let targets = Tensor::<1, Int>::from_data(
-                TensorData::new(
-                    chunk
-                        .iter()
-                        .map(|&i| train.labels[i] as i64)
-                        .collect::<Vec<_>>(),
-                    [chunk.len()],
-                ),
+        for chunk in order[..epoch_size.min(order.len())].chunks(options.batch_size.max(1)) {
+            let mut input = train.augmented_batch(
+                chunk,
                 &train_device,
+                options.augment.then_some(&mut rng),
+                options.gain_range,
             );
+            let labels_of = |ids: &[usize]| {
+                Tensor::<1, Int>::from_data(
+                    TensorData::new(
+                        ids.iter()
+                            .map(|&i| train.labels[i] as i64)
+                            .collect::<Vec<_>>(),
+                        [ids.len()],
+                    ),
+                    &train_device,
+                )
+            };
+            let targets = labels_of(chunk);
+            // Mixup partner of each segment (a shuffled copy of the batch) and its weight.
+            let mixup = (options.mixup_alpha > 0.0 && chunk.len() > 1).then(|| {
+                let mut partner: Vec<usize> = (0..chunk.len()).collect();
+                partner.shuffle(&mut rng);
+                let lambda = beta_sample(&mut rng, options.mixup_alpha);
+                let partner_ids: Vec<usize> = partner.iter().map(|&p| chunk[p]).collect();
+                let partner_index = Tensor::<1, Int>::from_data(
+                    TensorData::new(
+                        partner.iter().map(|&p| p as i64).collect::<Vec<_>>(),
+                        [partner.len()],
+                    ),
+                    &train_device,
+                );
+                (lambda, partner_ids, partner_index)
+            });
+            if let Some((lambda, _, partner_index)) = &mixup {
+                input = input.clone().mul_scalar(*lambda)
+                    + input
+                        .select(0, partner_index.clone())
+                        .mul_scalar(1.0 - lambda);
+            }
             let logits = network.forward(input);
             let predicted = logits
                 .clone()
@@ -210,7 +277,15 @@ pub fn fit(
                 .zip(chunk)
                 .filter(|(p, i)| **p as usize == train.labels[**i])
                 .count();
-            let mut loss = loss_fn.forward(logits, targets);
+            let mut loss = match &mixup {
+                Some((lambda, partner_ids, _)) => {
+                    loss_fn.forward(logits.clone(), targets).mul_scalar(*lambda)
+                        + loss_fn
+                            .forward(logits, labels_of(partner_ids))
+                            .mul_scalar(1.0 - lambda)
+                }
+                None => loss_fn.forward(logits, targets),
+            };
             if let Some(penalty) = network.penalty(l2) {
                 loss = loss + penalty;
             }
