@@ -112,14 +112,6 @@ pub enum FileError {
         /// The problem.
         cause: FeatureError,
     },
-    /// An extra training version of it (resampled, shifted) could not be made.
-    #[error("{path}: augmented copy: {cause}")]
-    Variant {
-        /// The file.
-        path: PathBuf,
-        /// The problem.
-        cause: String,
-    },
 }
 
 /// Decodes `path` and computes the MFCCs of at most `max_segments` of its segments.

@@ -169,6 +169,44 @@ fn a_tiny_synthetic_set_trains_to_high_accuracy_and_classifies_from_the_cli() {
 }
 
 #[test]
+fn mixup_gain_and_label_smoothing_still_learn_and_are_recorded_in_the_card() {
+    let dir = TempDir::new("train-mixup");
+    make_dataset(&dir.join("data"), &["high", "low", "noise"]);
+    let model = dir.join("model");
+    let extra = [
+        "--mixup",
+        "0.4",
+        "--gain-db",
+        "6",
+        "--label-smoothing",
+        "0.1",
+        "--epochs",
+        "40",
+    ];
+    let out = train(&dir.join("data"), &model, &dir.join("cache"), &extra);
+    assert!(out.status.success(), "training failed:\n{}", text(&out));
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join(CARD_FILE)).unwrap()).unwrap();
+    let accuracy = card["training"]["validation"]["track_accuracy"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        accuracy >= 0.99,
+        "track accuracy {accuracy}\n{}",
+        text(&out)
+    );
+    let augmentation = card["training"]["hyperparameters"]["augmentation"]
+        .as_str()
+        .unwrap();
+    for phrase in ["mixup, λ ~ Beta(0.4, 0.4)", "±6 dB", "label smoothing 0.1"] {
+        assert!(
+            augmentation.contains(phrase),
+            "{phrase:?} not in {augmentation:?}"
+        );
+    }
+}
+
+#[test]
 fn same_seed_and_data_give_the_same_weights_and_the_cache_is_used() {
     let t = trained("train-seed");
     let again = t.dir.join("again");

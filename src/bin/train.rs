@@ -9,8 +9,7 @@ use clap::Parser;
 use genre_classifier::card::ModelCard;
 use genre_classifier::features::{FeatureSettings, PadMode};
 use genre_classifier::train::{
-    self, FitOptions, SplitKind, SplitOptions, TrackVariant, TrainOptions, Unlisted,
-    tutorial_defaults,
+    self, FitOptions, SplitKind, SplitOptions, TrainOptions, Unlisted, tutorial_defaults,
 };
 
 /// Train a genre classifier (ann, ann-reg, cnn or rnn) on labelled music.
@@ -72,14 +71,10 @@ struct Args {
     /// 1 weighs all genres equally, 0.5 meets the data halfway, 0 is unweighted.
     #[arg(long, default_value_t = 0.5)]
     class_balance: f32,
-    /// Also train on a second cut of each training track, shifted by 1.5 s (did not lower
-    /// the validation loss on ../shared/data/gtzan).
+    /// Also train on a second cut of each training track, shifted by 1.5 s (doubles the
+    /// training windows; did not lower the validation loss on ../shared/data/gtzan).
     #[arg(long)]
     shifted_segments: bool,
-    /// Also train on each training track played at these speeds (pitch and tempo alike),
-    /// e.g. 0.9,1.1. Each epoch then draws as many windows as the tracks' own cuts give.
-    #[arg(long, value_delimiter = ',')]
-    speeds: Vec<f32>,
     /// Feature cache folder.
     #[arg(long, default_value = "target/feature-cache")]
     cache: PathBuf,
@@ -152,9 +147,6 @@ fn run(args: Args) -> Result<()> {
         },
         ..FeatureSettings::default()
     };
-    if let Some(bad) = args.speeds.iter().find(|f| !(0.5..=2.0).contains(*f)) {
-        anyhow::bail!("--speeds {bad}: each speed must be between 0.5 and 2");
-    }
     if !(args.valid_fraction > 0.0 && args.valid_fraction < 1.0) {
         anyhow::bail!("--valid-fraction must be between 0 and 1");
     }
@@ -180,18 +172,12 @@ fn run(args: Args) -> Result<()> {
             gain_range: 0.0,
             mixup_alpha: args.mixup.max(0.0),
             label_smoothing: args.label_smoothing.clamp(0.0, 0.9),
-            epoch_size: None,
             show_progress: true,
         },
         gain_db: args.gain_db.max(0.0),
         cache: (!args.no_cache).then_some(args.cache),
         class_balance: args.class_balance,
-        variants: args
-            .shifted_segments
-            .then_some(TrackVariant::Shifted)
-            .into_iter()
-            .chain(args.speeds.iter().map(|&f| TrackVariant::Speed(f)))
-            .collect(),
+        shifted_segments: args.shifted_segments,
         features,
     };
     let outcome = train::run(&options)

@@ -105,9 +105,6 @@ pub struct FitOptions {
     pub mixup_alpha: f32,
     /// Label smoothing of the training loss (0: none).
     pub label_smoothing: f32,
-    /// Segments per epoch, drawn at random from the training pool each epoch (`None`:
-    /// the whole pool every epoch).
-    pub epoch_size: Option<usize>,
     /// Whether to draw progress bars.
     pub show_progress: bool,
 }
@@ -211,11 +208,7 @@ pub fn fit(
     let mut order: Vec<usize> = (0..train.len()).collect();
     let mut history = Vec::new();
     let mut best: Option<(f64, usize, Network)> = None;
-    let epoch_size = options
-        .epoch_size
-        .unwrap_or(usize::MAX)
-        .clamp(1, train.len().max(1));
-    let batches = epoch_size.div_ceil(options.batch_size.max(1));
+    let batches = train.len().div_ceil(options.batch_size.max(1));
     for epoch in 1..=options.max_epochs {
         order.shuffle(&mut rng);
         let bar = super::progress_bar(
@@ -225,7 +218,7 @@ pub fn fit(
         );
         bar.set_prefix(epoch.to_string());
         let (mut loss_sum, mut hits, mut seen) = (0f64, 0usize, 0usize);
-        for chunk in order[..epoch_size.min(order.len())].chunks(options.batch_size.max(1)) {
+        for chunk in order.chunks(options.batch_size.max(1)) {
             let mut input = train.augmented_batch(
                 chunk,
                 &train_device,
@@ -347,5 +340,29 @@ pub fn fit(
         network,
         history,
         best_epoch,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beta_draws_lie_in_the_unit_interval_around_one_half_and_small_alpha_favours_the_ends() {
+        let mut rng = StdRng::seed_from_u64(3);
+        for alpha in [0.2f32, 0.4, 1.0, 2.0] {
+            let draws: Vec<f32> = (0..4000).map(|_| beta_sample(&mut rng, alpha)).collect();
+            assert!(draws.iter().all(|x| (0.0..=1.0).contains(x)), "α {alpha}");
+            let mean = draws.iter().sum::<f32>() / draws.len() as f32;
+            assert!((mean - 0.5).abs() < 0.03, "α {alpha}: mean {mean}");
+            let middle = draws.iter().filter(|x| (0.1..0.9).contains(*x)).count() as f32
+                / draws.len() as f32;
+            // Beta(0.2, 0.2) puts 33 % of its mass in (0.1, 0.9); Beta(2, 2) 94 %.
+            match alpha {
+                0.2 => assert!((0.28..0.38).contains(&middle), "α 0.2: {middle}"),
+                2.0 => assert!(middle > 0.9, "α 2: {middle}"),
+                _ => {}
+            }
+        }
     }
 }

@@ -77,8 +77,8 @@ pub struct TrainOptions {
     pub split: SplitOptions,
     /// Optimiser and loop settings (class weights are filled in by [`run`]).
     pub fit: FitOptions,
-    /// Extra versions of each training track (shifted cuts, speed changes).
-    pub variants: Vec<TrackVariant>,
+    /// Whether to add a second cut of each training track, shifted by half a segment.
+    pub shifted_segments: bool,
     /// Largest random loudness change of a training segment, in dB (0: none).
     pub gain_db: f32,
     /// Class balance exponent (see [`balanced_class_weights`]): 1 full, 0.5 square root.
@@ -114,127 +114,53 @@ fn progress_bar(len: usize, template: &str, show: bool) -> ProgressBar {
     )
 }
 
-/// An extra version of a training track: more windows on the same music.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum TrackVariant {
-    /// The song cut again, starting half a segment later.
-    Shifted,
-    /// The song played faster (> 1) or slower (< 1) by this factor, pitch and tempo alike
-    /// (resampled as if recorded at `rate × factor`), then cut as usual.
-    Speed(f32),
-}
-
-impl TrackVariant {
-    /// The variant's name in the feature cache.
-    fn cache_key(self) -> String {
-        match self {
-            Self::Shifted => "shifted".into(),
-            Self::Speed(f) => format!("speed{f:.3}"),
-        }
-    }
-
-    /// The windows of this variant of `samples` (mono, at the settings' rate); padded
-    /// windows are left out.
-    fn segments(
-        self,
-        samples: &[f32],
-        extractor: &mut MfccExtractor,
-    ) -> Result<Vec<SegmentMfcc>, String> {
-        let settings = extractor.settings().clone();
-        let whole = |s: &SegmentMfcc| !s.span.is_padded(&settings);
-        match self {
-            Self::Shifted => {
-                let half = settings.segment_samples / 2;
-                if samples.len() < half + settings.segment_samples {
-                    return Ok(Vec::new());
-                }
-                Ok(extractor
-                    .song(&samples[half..])
-                    .map_err(|e| e.to_string())?
-                    .into_iter()
-                    .filter(whole)
-                    .map(|mut s| {
-                        s.span.start += half;
-                        s
-                    })
-                    .collect())
-            }
-            Self::Speed(factor) => {
-                let from = (f64::from(settings.sample_rate) * f64::from(factor)).round() as u32;
-                let changed = crate::audio::resample(samples, from, settings.sample_rate)
-                    .map_err(|e| e.to_string())?;
-                if changed.len() < settings.segment_samples {
-                    return Ok(Vec::new());
-                }
-                Ok(extractor
-                    .song(&changed)
-                    .map_err(|e| e.to_string())?
-                    .into_iter()
-                    .filter(whole)
-                    .collect())
-            }
-        }
-    }
-
-    /// A phrase for the model card.
-    fn describe(self) -> String {
-        match self {
-            Self::Shifted => "a second cut shifted by half a segment".into(),
-            Self::Speed(f) => format!("played at {f}x speed"),
-        }
-    }
-}
-
-/// The segments of one track: the song's own cut, and (for training only) the windows of
-/// its extra variants.
+/// The segments of one track: the song's own cut, and (for training only) a second cut
+/// shifted by half a segment, which doubles the training windows.
 #[derive(Debug, Default)]
 struct TrackSegments {
     aligned: Vec<SegmentMfcc>,
-    extra: Vec<SegmentMfcc>,
+    shifted: Vec<SegmentMfcc>,
 }
 
 /// The segments of one track, or why it could not be read.
 type TrackFeatures = Result<TrackSegments, FileError>;
 
-/// Decodes and cuts one track and computes every variant missing from `cached`.
 fn extract_track(
     path: &Path,
     extractor: &mut MfccExtractor,
-    variants: &[TrackVariant],
-    mut cached: Vec<Option<Vec<SegmentMfcc>>>,
-) -> Result<Vec<Vec<SegmentMfcc>>, FileError> {
+    shifted: bool,
+) -> Result<TrackSegments, FileError> {
     let clip = crate::audio::decode::load_clip(path, extractor.settings().sample_rate)?;
     let features = |cause| FileError::Features {
         path: path.to_owned(),
         cause,
     };
-    let mut out = Vec::with_capacity(variants.len() + 1);
-    out.push(match cached.first_mut().and_then(Option::take) {
-        Some(s) => s,
-        None => extractor.song(&clip.samples).map_err(features)?,
-    });
-    for (i, variant) in variants.iter().enumerate() {
-        out.push(match cached.get_mut(i + 1).and_then(Option::take) {
-            Some(s) => s,
-            None => variant
-                .segments(&clip.samples, extractor)
-                .map_err(|cause| FileError::Variant {
-                    path: path.to_owned(),
-                    cause,
-                })?,
-        });
-    }
-    Ok(out)
+    let aligned = extractor.song(&clip.samples).map_err(features)?;
+    let half = extractor.settings().segment_samples / 2;
+    let shifted = if shifted && clip.samples.len() >= half + extractor.settings().segment_samples {
+        extractor
+            .song(&clip.samples[half..])
+            .map_err(features)?
+            .into_iter()
+            .filter(|s| !s.span.is_padded(extractor.settings()))
+            .map(|mut s| {
+                s.span.start += half;
+                s
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(TrackSegments { aligned, shifted })
 }
 
 /// Segments of every track, in parallel, through the cache; and how many tracks came
-/// wholly from the cache. Tracks on the `training` side also get their `variants`.
+/// from the cache.
 fn extract_all(
     set: &TrackSet,
     settings: &FeatureSettings,
     cache: Option<&FeatureCache>,
-    variants: &[TrackVariant],
-    training: &[bool],
+    shifted: bool,
     show_progress: bool,
 ) -> Result<(Vec<TrackFeatures>, usize), TrainError> {
     MfccExtractor::new(settings.clone()).map_err(|e| TrainError::Options(e.to_string()))?;
@@ -244,39 +170,35 @@ fn extract_all(
         show_progress,
     );
     let hits = std::sync::atomic::AtomicUsize::new(0);
+    let shifted_variant = if shifted { "shifted" } else { "none" };
     let results = set
         .tracks
         .par_iter()
-        .zip(training)
         .map_init(
             || MfccExtractor::new(settings.clone()).ok(),
-            |extractor, (track, &training)| {
-                let wanted = if training { variants } else { &[] };
-                let keys: Vec<String> = std::iter::once("aligned".to_string())
-                    .chain(wanted.iter().map(|v| v.cache_key()))
-                    .collect();
-                let cached: Vec<Option<Vec<SegmentMfcc>>> = keys
-                    .iter()
-                    .map(|k| cache.and_then(|c| c.load(&track.path, k)))
-                    .collect();
-                let result = if cached.iter().all(Option::is_some) {
+            |extractor, track| {
+                let cached = cache.and_then(|c| {
+                    Some(TrackSegments {
+                        aligned: c.load(&track.path, "aligned")?,
+                        shifted: c.load(&track.path, shifted_variant)?,
+                    })
+                });
+                let result = if let Some(cached) = cached {
                     hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    Ok(cached.into_iter().flatten().collect())
+                    Ok(cached)
                 } else {
-                    let missing: Vec<bool> = cached.iter().map(Option::is_none).collect();
                     match extractor.as_mut() {
-                        Some(e) => extract_track(&track.path, e, wanted, cached),
-                        None => Ok(vec![Vec::new(); keys.len()]),
+                        Some(e) => extract_track(&track.path, e, shifted),
+                        None => Ok(TrackSegments::default()),
                     }
-                    .inspect(|parts| {
-                        let Some(cache) = cache else { return };
-                        for ((key, part), _) in keys
-                            .iter()
-                            .zip(parts)
-                            .zip(&missing)
-                            .filter(|(_, missing)| **missing)
-                        {
-                            if let Err(e) = cache.store(&track.path, key, part) {
+                    .inspect(|segments| {
+                        if let Some(cache) = cache {
+                            let stored = cache
+                                .store(&track.path, "aligned", &segments.aligned)
+                                .and_then(|()| {
+                                    cache.store(&track.path, shifted_variant, &segments.shifted)
+                                });
+                            if let Err(e) = stored {
                                 bar.suspend(|| {
                                     eprintln!("warning: feature cache not written: {e}")
                                 });
@@ -285,13 +207,7 @@ fn extract_all(
                     })
                 };
                 bar.inc(1);
-                result.map(|mut parts: Vec<Vec<SegmentMfcc>>| {
-                    let aligned = std::mem::take(&mut parts[0]);
-                    TrackSegments {
-                        aligned,
-                        extra: parts.into_iter().skip(1).flatten().collect(),
-                    }
-                })
+                result
             },
         )
         .collect();
@@ -322,33 +238,27 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
         .cache
         .as_ref()
         .map(|dir| FeatureCache::new(dir, &options.features));
-    // Variants add training windows; the random split leaves them out, since they
+    // Shifted cuts add training windows; the random split leaves them out, since they
     // would put the same audio on both sides.
-    let variants: &[TrackVariant] = if options.split.kind == SplitKind::Random {
-        &[]
-    } else {
-        &options.variants
-    };
-    let training: Vec<bool> = track_sides.iter().map(|s| *s == Side::Train).collect();
+    let use_shifted = options.shifted_segments && options.split.kind != SplitKind::Random;
     let (extracted, cached_files) = extract_all(
         &set,
         &options.features,
         cache.as_ref(),
-        variants,
-        &training,
+        use_shifted,
         options.fit.show_progress,
     )?;
 
     // Flatten to segments, keeping each one's track and side.
     let mut skipped = Vec::new();
     let mut segments: Vec<(usize, Vec<f32>)> = Vec::new(); // (track, coefficients)
-    let mut extra: Vec<(usize, Vec<f32>)> = Vec::new(); // variants, training only
+    let mut extra: Vec<(usize, Vec<f32>)> = Vec::new(); // shifted cuts, training only
     for (t, result) in extracted.into_iter().enumerate() {
         match result {
             Ok(track) => {
                 segments.extend(track.aligned.into_iter().map(|s| (t, s.mfcc.data)));
                 if track_sides[t] == Side::Train {
-                    extra.extend(track.extra.into_iter().map(|s| (t, s.mfcc.data)));
+                    extra.extend(track.shifted.into_iter().map(|s| (t, s.mfcc.data)));
                 }
             }
             Err(e) => skipped.push(e.to_string()),
@@ -371,7 +281,6 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
         }
         _ => segments.iter().map(|(t, _)| track_sides[*t]).collect(),
     };
-    let own_cuts = segments.len();
     segment_sides.extend(std::iter::repeat_n(Side::Train, extra.len()));
     segments.extend(extra);
     let pick = |side: Side| -> Vec<usize> {
@@ -431,9 +340,6 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
         coefficients,
     };
     let mut fit_options = options.fit.clone();
-    if !variants.is_empty() {
-        fit_options.epoch_size = Some(train_ids.iter().filter(|&&i| i < own_cuts).count());
-    }
     fit_options.class_weights =
         balanced_class_weights(&train_labels, set.genres.len(), options.class_balance);
     // A gain of g dB adds g to every mel band's level, which the orthonormal DCT turns
@@ -500,7 +406,7 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
                     "class-weighted cross-entropy, weight (n/(classes·n_c))^{} per genre",
                     options.class_balance
                 ),
-                augmentation: augmentation_summary(variants, &fit_options, options.gain_db),
+                augmentation: augmentation_summary(use_shifted, &fit_options, options.gain_db),
             },
             history: fitted.history.clone(),
             best_epoch: fitted.best_epoch,
@@ -521,21 +427,17 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
 }
 
 /// The model card's phrase for the augmentation used.
-fn augmentation_summary(variants: &[TrackVariant], fit: &FitOptions, gain_db: f32) -> String {
+fn augmentation_summary(shifted: bool, fit: &FitOptions, gain_db: f32) -> String {
     let mut parts = Vec::new();
-    if !variants.is_empty() {
-        let each: Vec<String> = variants.iter().map(|v| v.describe()).collect();
-        parts.push(format!(
-            "extra versions of each training track: {}; each epoch draws as many windows as the tracks' own cuts",
-            each.join(", ")
-        ));
+    if shifted {
+        parts.push("a second cut of each training track shifted by half a segment".to_string());
     }
     if fit.augment {
         parts.push(
             "per segment and epoch, one random time mask (up to 1/6 of the frames) and one coefficient mask"
                 .to_string(),
         );
-        if gain_db > 0.0 {
+        if gain_db > 0.0 && fit.gain_range > 0.0 {
             parts.push(format!("a random gain of up to ±{gain_db} dB"));
         }
     }
