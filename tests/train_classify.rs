@@ -204,6 +204,27 @@ fn mixup_gain_and_label_smoothing_still_learn_and_are_recorded_in_the_card() {
             "{phrase:?} not in {augmentation:?}"
         );
     }
+
+    // Out-of-range settings are refused before any work, naming the flag.
+    for (flag, value) in [
+        ("--mixup", "2"),
+        ("--label-smoothing", "0.95"),
+        ("--gain-db", "40.5"),
+    ] {
+        let out = train(
+            &dir.join("data"),
+            &dir.join("refused"),
+            &dir.join("cache"),
+            &[flag, value],
+        );
+        assert!(!out.status.success(), "{flag} {value} was accepted");
+        assert!(
+            text(&out).contains(flag),
+            "{flag} not named:\n{}",
+            text(&out)
+        );
+    }
+    assert!(!dir.join("refused").exists());
 }
 
 #[test]

@@ -61,7 +61,8 @@ struct Args {
     /// Random loudness change of each training segment, up to ± this many dB (0: none).
     #[arg(long, default_value_t = 0.0)]
     gain_db: f32,
-    /// Mixup strength α: blend each batch with a shuffled copy by λ ~ Beta(α, α) (0: off).
+    /// Mixup strength α, up to 1: blend each batch with a shuffled copy by λ ~ Beta(α, α)
+    /// (0: off).
     #[arg(long, default_value_t = 0.0)]
     mixup: f32,
     /// Label smoothing of the training loss (0: none).
@@ -147,6 +148,18 @@ fn run(args: Args) -> Result<()> {
         },
         ..FeatureSettings::default()
     };
+    if !(0.0..=1.0).contains(&args.mixup) {
+        anyhow::bail!("--mixup {}: must be between 0 (off) and 1", args.mixup);
+    }
+    if !(0.0..0.9).contains(&args.label_smoothing) {
+        anyhow::bail!(
+            "--label-smoothing {}: must be at least 0 and below 0.9",
+            args.label_smoothing
+        );
+    }
+    if !(0.0..=40.0).contains(&args.gain_db) {
+        anyhow::bail!("--gain-db {}: must be between 0 and 40", args.gain_db);
+    }
     if !(args.valid_fraction > 0.0 && args.valid_fraction < 1.0) {
         anyhow::bail!("--valid-fraction must be between 0 and 1");
     }
@@ -170,11 +183,11 @@ fn run(args: Args) -> Result<()> {
             class_weights: Vec::new(),
             augment: !args.no_augment,
             gain_range: 0.0,
-            mixup_alpha: args.mixup.max(0.0),
-            label_smoothing: args.label_smoothing.clamp(0.0, 0.9),
+            mixup_alpha: args.mixup,
+            label_smoothing: args.label_smoothing,
             show_progress: true,
         },
-        gain_db: args.gain_db.max(0.0),
+        gain_db: args.gain_db,
         cache: (!args.no_cache).then_some(args.cache),
         class_balance: args.class_balance,
         shifted_segments: args.shifted_segments,

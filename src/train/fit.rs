@@ -100,8 +100,8 @@ pub struct FitOptions {
     /// Largest random loudness change of a training segment, in normalised units of
     /// coefficient 0 (0: none; only with `augment`).
     pub gain_range: f32,
-    /// Mixup: each batch is blended with a shuffled copy of itself by λ ~ Beta(α, α), and
-    /// the loss blends both labels alike (0: off).
+    /// Mixup: each batch is blended with a shuffled copy of itself by λ ~ Beta(α, α),
+    /// 0 < α ≤ 1, and the loss blends both labels alike (0: off).
     pub mixup_alpha: f32,
     /// Label smoothing of the training loss (0: none).
     pub label_smoothing: f32,
@@ -141,9 +141,11 @@ pub fn balanced_class_weights(labels: &[usize], classes: usize, power: f32) -> V
         .collect()
 }
 
-/// A draw from Beta(α, α) by Jöhnk's method (exact for any α > 0; written here because
-/// the rand_distr release that has Beta needs a newer rand than burn's).
+/// A draw from Beta(α, α), 0 < α ≤ 1, by Jöhnk's method, which accepts at least half of
+/// its tries in that range (written here because the rand_distr release that has Beta
+/// needs a newer rand than burn's). Larger α are treated as 1.
 fn beta_sample(rng: &mut StdRng, alpha: f32) -> f32 {
+    let alpha = alpha.min(1.0);
     let inverse = 1.0 / f64::from(alpha);
     for _ in 0..10_000 {
         let x = rng.random::<f64>().powf(inverse);
@@ -350,17 +352,17 @@ mod tests {
     #[test]
     fn beta_draws_lie_in_the_unit_interval_around_one_half_and_small_alpha_favours_the_ends() {
         let mut rng = StdRng::seed_from_u64(3);
-        for alpha in [0.2f32, 0.4, 1.0, 2.0] {
+        for alpha in [0.2f32, 0.4, 1.0] {
             let draws: Vec<f32> = (0..4000).map(|_| beta_sample(&mut rng, alpha)).collect();
             assert!(draws.iter().all(|x| (0.0..=1.0).contains(x)), "α {alpha}");
             let mean = draws.iter().sum::<f32>() / draws.len() as f32;
             assert!((mean - 0.5).abs() < 0.03, "α {alpha}: mean {mean}");
             let middle = draws.iter().filter(|x| (0.1..0.9).contains(*x)).count() as f32
                 / draws.len() as f32;
-            // Beta(0.2, 0.2) puts 33 % of its mass in (0.1, 0.9); Beta(2, 2) 94 %.
+            // Beta(0.2, 0.2) puts 33 % of its mass in (0.1, 0.9); Beta(1, 1) 80 %.
             match alpha {
                 0.2 => assert!((0.28..0.38).contains(&middle), "α 0.2: {middle}"),
-                2.0 => assert!(middle > 0.9, "α 2: {middle}"),
+                1.0 => assert!((0.76..0.84).contains(&middle), "α 1: {middle}"),
                 _ => {}
             }
         }
