@@ -75,7 +75,8 @@ pub struct TrainOptions {
     pub out: PathBuf,
     /// How to split.
     pub split: SplitOptions,
-    /// Optimiser and loop settings (class weights are filled in by [`run`]).
+    /// Optimiser and loop settings (class weights and the gain range are filled in by
+    /// [`run`], from the data and `gain_db`).
     pub fit: FitOptions,
     /// Whether to add a second cut of each training track, shifted by half a segment.
     pub shifted_segments: bool,
