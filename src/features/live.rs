@@ -58,7 +58,8 @@ impl LiveFeatures {
     /// Live features of audio at `device_rate`, with `settings`.
     pub fn new(device_rate: u32, settings: FeatureSettings) -> Result<Self, LiveError> {
         let hop = (LIVE_HOP_SECONDS * f64::from(settings.sample_rate)).round() as usize;
-        let first = settings.segment_samples;
+        // A log-mel window also needs the half frame before its start.
+        let first = settings.segment_samples + settings.lead_samples();
         Ok(Self {
             resampler: StreamResampler::new(device_rate, settings.sample_rate)?,
             extractor: MfccExtractor::new(settings)?,
@@ -79,6 +80,7 @@ impl LiveFeatures {
     pub fn push(&mut self, samples: &[f32]) -> Result<Vec<LiveWindow>, LiveError> {
         let resampled = self.resampler.push(samples)?;
         let window = self.extractor.settings().segment_samples;
+        let lead = self.extractor.settings().lead_samples();
         let rate = f64::from(self.extractor.settings().sample_rate);
         let mut windows = Vec::new();
         for piece in resampled.chunks(self.hop) {
@@ -87,8 +89,9 @@ impl LiveFeatures {
             while self.heard >= self.next_end {
                 // The window ends `heard - next_end` samples before the newest sample.
                 let end = self.recent.len() - (self.heard - self.next_end);
-                let samples = &self.recent[end - window..end];
-                let rms = (samples.iter().map(|s| s * s).sum::<f32>() / window as f32).sqrt();
+                let samples = &self.recent[end - window - lead..end];
+                let heard = &samples[lead..];
+                let rms = (heard.iter().map(|s| s * s).sum::<f32>() / window as f32).sqrt();
                 windows.push(LiveWindow {
                     end_s: self.next_end as f64 / rate,
                     rms,
@@ -96,7 +99,7 @@ impl LiveFeatures {
                 });
                 self.next_end += self.hop;
             }
-            let keep = window + self.hop;
+            let keep = window + lead + self.hop;
             if self.recent.len() > keep {
                 self.recent.drain(..self.recent.len() - keep);
             }

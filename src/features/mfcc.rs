@@ -1,5 +1,6 @@
-//! The MFCC extractor: built once from [`FeatureSettings`], then reused for every segment
-//! without allocating in its hot loop.
+//! The feature extractor: built once from [`FeatureSettings`], then reused for every
+//! segment without allocating in its hot loop. It computes the settings' kind of feature:
+//! librosa's MFCCs, or musicnn's log-mel patches (the same STFT and mel filterbank).
 
 use std::sync::Arc;
 
@@ -7,7 +8,7 @@ use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
 use super::mel::MelFilterbank;
-use super::{FeatureError, FeatureSettings, PadMode};
+use super::{FeatureError, FeatureKind, FeatureSettings, PadMode};
 
 /// MFCCs of one signal, frame-major: `n_frames` rows of `n_mfcc` coefficients (the
 /// tutorial's `mfcc.T` layout).
@@ -33,7 +34,8 @@ impl Mfcc {
     }
 }
 
-/// Computes librosa-exact MFCCs; holds the FFT plan, window, filterbank, DCT and buffers.
+/// Computes librosa-exact MFCCs or musicnn's log-mel patches, by the settings' kind;
+/// holds the FFT plan, window, filterbank, DCT and buffers.
 ///
 /// The FFT is rustfft's scalar code on every target (the crate is built without its SIMD
 /// features), so native and wasm builds perform the same float operations in the same
@@ -94,44 +96,88 @@ impl MfccExtractor {
         &self.settings
     }
 
-    /// MFCCs of `samples` (already mono at the settings' rate), exactly as
-    /// `librosa.feature.mfcc` computes them for the same array.
+    /// Number of frames the extractor makes of `len` samples: centred frames for MFCCs
+    /// (librosa's rule), frames that start at every hop and fit for log-mel (the caller
+    /// passes a segment with its lead samples, see [`segment_samples`](super::segment_samples)).
+    pub fn frames_in(&self, len: usize) -> usize {
+        let s = &self.settings;
+        match s.kind {
+            FeatureKind::Mfcc => s.frames_for(len),
+            FeatureKind::LogMel => len.saturating_sub(s.n_fft) / s.hop_length + 1,
+        }
+    }
+
+    /// Features of `samples` (already mono at the settings' rate): for MFCC settings
+    /// exactly what `librosa.feature.mfcc` computes for the same array; for log-mel
+    /// settings, musicnn's compressed mel bands of each frame.
     ///
     /// The signal must hold at least `n_fft` samples.
     pub fn compute(&mut self, samples: &[f32]) -> Result<Mfcc, FeatureError> {
-        let n_frames = self.settings.frames_for(samples.len());
-        let mut out = vec![0.0; n_frames * self.settings.n_mfcc];
+        let n_frames = self.frames_in(samples.len());
+        let columns = self.settings.coefficients();
+        let mut out = vec![0.0; n_frames * columns];
         self.compute_into(samples, &mut out)?;
         Ok(Mfcc {
             n_frames,
-            n_mfcc: self.settings.n_mfcc,
+            n_mfcc: columns,
             data: out,
         })
     }
 
-    /// Like [`compute`](Self::compute), writing into `out` (`n_frames * n_mfcc` values).
+    /// Like [`compute`](Self::compute), writing into `out` (`frames × coefficients` values).
     pub fn compute_into(&mut self, samples: &[f32], out: &mut [f32]) -> Result<(), FeatureError> {
         let s = &self.settings;
-        let (n_fft, hop, n_mels, n_mfcc) = (s.n_fft, s.hop_length, s.n_mels, s.n_mfcc);
+        let (n_fft, n_mels) = (s.n_fft, s.n_mels);
         if samples.len() < n_fft {
             return Err(FeatureError::SignalTooShort {
                 samples: samples.len(),
                 needed: n_fft,
             });
         }
-        let n_frames = s.frames_for(samples.len());
-        if out.len() != n_frames * n_mfcc {
+        let n_frames = self.frames_in(samples.len());
+        let expected = n_frames * s.coefficients();
+        if out.len() != expected {
             return Err(FeatureError::OutputSize {
-                expected: n_frames * n_mfcc,
+                expected,
                 got: out.len(),
             });
         }
-        pad_centered(samples, n_fft / 2, s.pad_mode, &mut self.padded);
         self.mel_db.resize(n_frames * n_mels, 0.0);
+        match s.kind {
+            FeatureKind::Mfcc => {
+                pad_centered(samples, n_fft / 2, s.pad_mode, &mut self.padded);
+                self.mel_power(n_frames, None)?;
+                let s = &self.settings;
+                power_to_db(&mut self.mel_db, s.amin, s.ref_power, s.top_db);
+                self.dct_into(out);
+            }
+            FeatureKind::LogMel => {
+                self.mel_power(n_frames, Some(samples))?;
+                for (o, &p) in out.iter_mut().zip(&self.mel_db) {
+                    *o = musicnn_log_compression(p);
+                }
+            }
+        }
+        Ok(())
+    }
 
-        for (t, mel_row) in self.mel_db.chunks_exact_mut(n_mels).enumerate() {
+    /// Mel power of `n_frames` frames into `mel_db`, framed from `samples` or, if `None`,
+    /// from the centred copy in `padded`.
+    fn mel_power(&mut self, n_frames: usize, samples: Option<&[f32]>) -> Result<(), FeatureError> {
+        let (n_fft, hop, n_mels) = (
+            self.settings.n_fft,
+            self.settings.hop_length,
+            self.settings.n_mels,
+        );
+        let signal = samples.unwrap_or(&self.padded);
+        for (t, mel_row) in self
+            .mel_db
+            .chunks_exact_mut(n_mels)
+            .take(n_frames)
+            .enumerate()
+        {
             let start = t * hop;
-            let source = &self.padded[start..start + n_fft];
+            let source = &signal[start..start + n_fft];
             for ((dst, x), w) in self.frame.iter_mut().zip(source).zip(&self.window) {
                 *dst = x * w;
             }
@@ -143,9 +189,12 @@ impl MfccExtractor {
             }
             self.filterbank.apply(&self.power, mel_row);
         }
+        Ok(())
+    }
 
-        power_to_db(&mut self.mel_db, s.amin, s.ref_power, s.top_db);
-
+    /// The first `n_mfcc` DCT-II coefficients of each row of `mel_db` into `out`.
+    fn dct_into(&self, out: &mut [f32]) {
+        let (n_mels, n_mfcc) = (self.settings.n_mels, self.settings.n_mfcc);
         for (mel_row, coeffs) in self
             .mel_db
             .chunks_exact(n_mels)
@@ -160,8 +209,18 @@ impl MfccExtractor {
                 *coeff = sum as f32;
             }
         }
-        Ok(())
     }
+}
+
+/// musicnn's compression of one mel power value, as the wheel's `batch_data` computes it
+/// under numpy 1.x (which musicnn was made and is run with): `x.astype(float16)`, then
+/// `log10(10000 * x + 1)`, where numpy 1.x promotes `10000 * x` back to float32. So only
+/// the power is rounded to float16 (with subnormals, round to nearest even); the rest is
+/// float32. (numpy 2 would keep float16 and overflow above a power of 6.55: the fixture
+/// script in tests/fixtures/make_musicnn_fixtures.py records both.)
+fn musicnn_log_compression(power: f32) -> f32 {
+    let rounded = half::f16::from_f32(power).to_f32();
+    libm::log10f(10_000.0 * rounded + 1.0)
 }
 
 /// Copies `samples` into `out` with `pad` samples added at each end (librosa `center=True`).
@@ -260,6 +319,26 @@ mod tests {
             assert!((frame[0] - c0).abs() < 1e-3, "{}", frame[0]);
             assert!(frame[1..].iter().all(|c| c.abs() < 1e-3));
         }
+    }
+
+    #[test]
+    fn log_mel_frames_start_at_every_hop_of_the_lead_and_segment() {
+        let settings = FeatureSettings::musicnn();
+        let mut extractor = MfccExtractor::new(settings.clone()).unwrap();
+        let samples = vec![0.0; settings.lead_samples() + settings.segment_samples];
+        let patch = extractor.compute(&samples).unwrap();
+        assert_eq!((patch.n_frames, patch.n_mfcc), (187, 96));
+        assert!(patch.data.iter().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn musicnn_compression_rounds_only_the_power_to_float16() {
+        // 0.001 as float16 is 0.0010004044; log10(10000 * that + 1) in float32.
+        let rounded = 0.001_000_404_4_f32;
+        assert_eq!(musicnn_log_compression(0.001), libm::log10f(10_000.0 * rounded + 1.0));
+        assert_eq!(musicnn_log_compression(0.0), 0.0);
+        // Loud bands stay finite (float16 holds powers up to 65 504).
+        assert!((musicnn_log_compression(37.7) - libm::log10f(377_001.0)).abs() < 1e-3);
     }
 
     #[test]

@@ -12,7 +12,7 @@ pub use live::{LIVE_HOP_SECONDS, LiveError, LiveFeatures, LiveWindow, QUIET_RMS}
 pub use mel::{MelFilterbank, hz_to_mel, mel_to_hz};
 pub use mfcc::{Mfcc, MfccExtractor};
 pub use segments::{SegmentSpan, plan_segments, segment_samples};
-pub use settings::{FeatureSettings, PadMode};
+pub use settings::{FeatureKind, FeatureSettings, PadMode, ShortSongFill};
 pub use stream::SegmentStream;
 
 /// Why features could not be computed.

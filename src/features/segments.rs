@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 
-use super::{FeatureError, FeatureSettings};
+use super::{FeatureError, FeatureSettings, PadMode, ShortSongFill};
 
 /// Where one segment lies in its song.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -71,20 +71,45 @@ pub fn plan_segments(
     Ok(spans)
 }
 
-/// The samples of one segment, exactly `segment_samples` long (borrowed unless padded).
+/// The samples one segment's features are computed from: the segment's
+/// `segment_samples`, preceded by the settings' [`lead_samples`](FeatureSettings::lead_samples).
+///
+/// Borrowed where the song holds them all. A song shorter than a segment is filled up by
+/// the settings' [`ShortSongFill`]; lead samples before the song's start follow the
+/// settings' pad mode (zeros, or the song mirrored about its first sample).
 pub fn segment_samples<'a>(
     song: &'a [f32],
     span: SegmentSpan,
     settings: &FeatureSettings,
 ) -> Cow<'a, [f32]> {
-    let audio = &song[span.start..span.start + span.audio_samples];
-    if span.audio_samples == settings.segment_samples {
-        Cow::Borrowed(audio)
-    } else {
-        let mut padded = audio.to_vec();
-        padded.resize(settings.segment_samples, 0.0);
-        Cow::Owned(padded)
+    let lead = settings.lead_samples();
+    let end = span.start + span.audio_samples;
+    if span.audio_samples == settings.segment_samples && span.start >= lead {
+        return Cow::Borrowed(&song[span.start - lead..end]);
     }
+    let mut out = Vec::with_capacity(lead + settings.segment_samples);
+    out.extend((0..lead).map(|k| {
+        let i = span.start as isize - lead as isize + k as isize;
+        match usize::try_from(i) {
+            Ok(i) => song[i],
+            Err(_) => match settings.pad_mode {
+                PadMode::Constant => 0.0,
+                // numpy's "reflect": x[-i] (the edge sample is not repeated).
+                PadMode::Reflect => song.get(i.unsigned_abs()).copied().unwrap_or(0.0),
+            },
+        }
+    }));
+    let audio = &song[span.start..end];
+    match settings.short_song_fill {
+        ShortSongFill::Silence => {
+            out.extend_from_slice(audio);
+            out.resize(lead + settings.segment_samples, 0.0);
+        }
+        ShortSongFill::Loop => {
+            out.extend(audio.iter().copied().cycle().take(settings.segment_samples))
+        }
+    }
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -117,6 +142,20 @@ mod tests {
     }
 
     #[test]
+    fn log_mel_segments_carry_half_a_window_before_their_start() {
+        let settings = FeatureSettings::musicnn();
+        let ramp: Vec<f32> = (0..200_000).map(|i| i as f32).collect();
+        let spans = plan_segments(ramp.len(), &settings).unwrap();
+        assert_eq!(spans[1].start, 47_872);
+        let second = segment_samples(&ramp, spans[1], &settings);
+        assert_eq!(second.len(), 256 + 47_872);
+        assert_eq!(second[0], (47_872 - 256) as f32);
+        // The first segment reaches before the song: mirrored about sample 0.
+        let first = segment_samples(&ramp, spans[0], &settings);
+        assert_eq!((first[0], first[255], first[256]), (256.0, 1.0, 0.0));
+    }
+
+    #[test]
     fn short_songs_are_padded_or_refused() {
         let settings = FeatureSettings::default();
         let spans = plan_segments(44_100, &settings).unwrap();
@@ -132,6 +171,17 @@ mod tests {
         let samples = segment_samples(&song, spans[0], &settings);
         assert_eq!(samples.len(), 66_150);
         assert_eq!((samples[44_099], samples[44_100]), (0.25, 0.0));
+        let looped = FeatureSettings {
+            short_song_fill: ShortSongFill::Loop,
+            ..settings.clone()
+        };
+        let ramp: Vec<f32> = (0..44_100).map(|i| i as f32).collect();
+        let samples = segment_samples(&ramp, spans[0], &looped);
+        assert_eq!(samples.len(), 66_150);
+        assert_eq!(
+            (samples[44_099], samples[44_100], samples[44_101]),
+            (44_099.0, 0.0, 1.0)
+        );
         assert!(matches!(
             plan_segments(11_025, &settings),
             Err(FeatureError::SongTooShort { .. })

@@ -1,5 +1,6 @@
-//! The one description of how audio becomes MFCCs. The trainer writes it into the model
-//! card and the browser checks it; nothing else in the project repeats these numbers.
+//! The one description of how audio becomes the features a network hears: the tutorial's
+//! MFCCs, or musicnn's log-mel patches. The trainer writes it into the model card and the
+//! browser checks it; nothing else in the project repeats these numbers.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +16,31 @@ pub enum PadMode {
     Reflect,
 }
 
+/// Which feature a segment becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FeatureKind {
+    /// librosa's MFCCs (`power_to_db` then DCT-II), each segment framed on its own.
+    #[default]
+    Mfcc,
+    /// musicnn's input: the mel power cast to float16, then `log10(10000·x + 1)` in
+    /// float16 arithmetic, as the wheel's `batch_data` computes it. Frames are those of
+    /// the whole song (centred at multiples of the hop), so a segment of `S` samples at
+    /// `start` holds the `S / hop` frames centred at `start, start + hop, …`.
+    LogMel,
+}
+
+/// What fills a song shorter than one segment up to a whole segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShortSongFill {
+    /// Silence after the song.
+    #[default]
+    Silence,
+    /// The song again and again (musicnn's training used "repeat-pad").
+    Loop,
+}
+
 /// Every setting that decides the feature values, with the tutorial's values as default.
 ///
 /// Equivalent to `librosa.feature.mfcc(y=segment, sr=22050, n_mfcc=13, n_fft=2048,
@@ -22,20 +48,26 @@ pub enum PadMode {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FeatureSettings {
+    /// Which feature segments become (absent in cards of MFCC models made before it).
+    #[serde(default)]
+    pub kind: FeatureKind,
     /// Sample rate every clip is resampled to, in Hz.
     pub sample_rate: u32,
     /// Length of one segment in samples (3 s at 22 050 Hz).
     pub segment_samples: usize,
     /// Songs shorter than this many samples are refused; songs between this and one segment
-    /// are padded with silence to one segment.
+    /// are filled up to one segment by `short_song_fill`.
     pub min_song_samples: usize,
+    /// How a song shorter than one segment is filled up (absent in older cards: silence).
+    #[serde(default)]
+    pub short_song_fill: ShortSongFill,
     /// FFT length and analysis window length.
     pub n_fft: usize,
     /// Hop between frames in samples.
     pub hop_length: usize,
     /// Number of Slaney-scale mel bands.
     pub n_mels: usize,
-    /// Number of cepstral coefficients kept.
+    /// Number of cepstral coefficients kept (MFCC only; log-mel keeps every band).
     pub n_mfcc: usize,
     /// Lowest mel band edge in Hz.
     pub fmin: f64,
@@ -43,11 +75,12 @@ pub struct FeatureSettings {
     pub fmax: f64,
     /// Edge padding of each segment before framing.
     pub pad_mode: PadMode,
-    /// Floor applied to mel power before taking decibels.
+    /// Floor applied to mel power before taking decibels (MFCC only).
     pub amin: f64,
-    /// Reference power for 0 dB.
+    /// Reference power for 0 dB (MFCC only).
     pub ref_power: f64,
-    /// Dynamic range kept below each segment's loudest mel bin, in dB (`None`: unlimited).
+    /// Dynamic range kept below each segment's loudest mel bin, in dB (`None`: unlimited;
+    /// MFCC only).
     pub top_db: Option<f64>,
 }
 
@@ -55,9 +88,11 @@ impl Default for FeatureSettings {
     fn default() -> Self {
         let sample_rate = 22_050;
         FeatureSettings {
+            kind: FeatureKind::Mfcc,
             sample_rate,
             segment_samples: 3 * sample_rate as usize,
             min_song_samples: sample_rate as usize,
+            short_song_fill: ShortSongFill::Silence,
             n_fft: 2048,
             hop_length: 512,
             n_mels: 128,
@@ -73,14 +108,68 @@ impl Default for FeatureSettings {
 }
 
 impl FeatureSettings {
+    /// musicnn's input (`MSD_musicnn`, musicnn 0.1.0's `batch_data`): 16 kHz, 512-point
+    /// FFT, hop 256, 96 Slaney mel bands up to 8 kHz, patches of 187 frames (3 s).
+    ///
+    /// Frames are padded at the song's start by reflection: the wheel's own code on
+    /// librosa 0.11 pads with zeros, but musicnn was trained with a librosa that reflected
+    /// (before 0.10); only the song's first frame differs (tests/fixtures/musicnn). Songs
+    /// shorter than a patch are looped, like the training's "repeat-pad".
+    pub fn musicnn() -> Self {
+        let sample_rate = 16_000;
+        let hop_length = 256;
+        FeatureSettings {
+            kind: FeatureKind::LogMel,
+            sample_rate,
+            segment_samples: 187 * hop_length,
+            min_song_samples: sample_rate as usize,
+            short_song_fill: ShortSongFill::Loop,
+            n_fft: 512,
+            hop_length,
+            n_mels: 96,
+            n_mfcc: 96,
+            fmin: 0.0,
+            fmax: f64::from(sample_rate) / 2.0,
+            pad_mode: PadMode::Reflect,
+            amin: 1e-10,
+            ref_power: 1.0,
+            top_db: None,
+        }
+    }
+
     /// Number of frames of a signal of `len` samples (centred frames, librosa's rule).
     pub fn frames_for(&self, len: usize) -> usize {
         1 + len / self.hop_length
     }
 
-    /// Number of frames in one segment (130 with the defaults).
+    /// Number of frames in one segment (130 with the defaults, 187 for musicnn).
     pub fn frames_per_segment(&self) -> usize {
-        self.frames_for(self.segment_samples)
+        match self.kind {
+            FeatureKind::Mfcc => self.frames_for(self.segment_samples),
+            FeatureKind::LogMel => self.segment_samples / self.hop_length,
+        }
+    }
+
+    /// Values per frame: `n_mfcc` coefficients, or `n_mels` log-mel bands.
+    pub fn coefficients(&self) -> usize {
+        match self.kind {
+            FeatureKind::Mfcc => self.n_mfcc,
+            FeatureKind::LogMel => self.n_mels,
+        }
+    }
+
+    /// Values of one segment's features: frames × coefficients.
+    pub fn values_per_segment(&self) -> usize {
+        self.frames_per_segment() * self.coefficients()
+    }
+
+    /// Samples before a segment's start that its features need: half a window for
+    /// log-mel frames taken from the whole song, none for MFCCs.
+    pub fn lead_samples(&self) -> usize {
+        match self.kind {
+            FeatureKind::Mfcc => 0,
+            FeatureKind::LogMel => self.n_fft / 2,
+        }
     }
 
     /// Length of one segment in seconds.
@@ -103,6 +192,15 @@ impl FeatureSettings {
         }
         if self.hop_length == 0 {
             return bad("hop_length must be positive".into());
+        }
+        if self.kind == FeatureKind::LogMel
+            && (!self.segment_samples.is_multiple_of(self.hop_length)
+                || self.n_fft / 2 < self.hop_length)
+        {
+            return bad(format!(
+                "log-mel segments must be whole hops ({}) and n_fft/2 at least a hop, got {} samples and n_fft {}",
+                self.hop_length, self.segment_samples, self.n_fft
+            ));
         }
         if self.n_mels == 0 || self.n_mfcc == 0 || self.n_mfcc > self.n_mels {
             return bad(format!(
@@ -188,6 +286,30 @@ mod tests {
         );
         assert!(diff.iter().any(|d| d.starts_with("n_mfcc: 13 vs 20")));
         assert!(ours.differences(&ours.clone()).is_empty());
+    }
+
+    #[test]
+    fn musicnn_settings_give_187_frames_of_96_bands() {
+        let settings = FeatureSettings::musicnn();
+        assert!(settings.validate().is_ok());
+        assert_eq!(settings.frames_per_segment(), 187);
+        assert_eq!(settings.coefficients(), 96);
+        assert_eq!(settings.lead_samples(), 256);
+        let diff = FeatureSettings::default().differences(&settings);
+        assert!(
+            diff.iter()
+                .any(|d| d.starts_with("kind: \"mfcc\" vs \"log-mel\""))
+        );
+    }
+
+    #[test]
+    fn cards_without_kind_or_fill_read_as_mfcc_with_silence() {
+        let mut json = serde_json::to_value(FeatureSettings::default()).unwrap();
+        let object = json.as_object_mut().unwrap();
+        object.remove("kind");
+        object.remove("short_song_fill");
+        let back: FeatureSettings = serde_json::from_value(json).unwrap();
+        assert_eq!(back, FeatureSettings::default());
     }
 
     #[test]

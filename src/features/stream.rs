@@ -104,6 +104,8 @@ impl SegmentStream {
             if span.start + span.audio_samples > self.received {
                 break;
             }
+            // The buffer keeps the lead samples before the next segment, so only a
+            // segment near the song's start reaches before it (offset 0 then).
             let local = SegmentSpan {
                 start: span.start - self.offset,
                 ..span
@@ -117,7 +119,9 @@ impl SegmentStream {
         }
         // Keep only what the next segment needs (an end-aligned last segment reaches
         // back into its neighbour).
-        let keep_from = self.spans.get(self.next).map_or(self.received, |s| s.start);
+        let keep_from = self.spans.get(self.next).map_or(self.received, |s| {
+            s.start.saturating_sub(extractor.settings().lead_samples())
+        });
         let drop = keep_from.saturating_sub(self.offset).min(self.buffer.len());
         self.buffer.drain(..drop);
         self.offset += drop;
