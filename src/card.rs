@@ -142,12 +142,33 @@ pub struct TrainingReport {
     pub history: Vec<EpochRecord>,
     /// The epoch whose weights were kept (lowest validation loss), from 1.
     pub best_epoch: usize,
-    /// Validation figures of the kept weights.
+    /// Validation figures of the kept weights (full tracks).
     pub validation: Evaluation,
+    /// Validation figures on short excerpts, one segment each (absent when none were
+    /// used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpts: Option<Evaluation>,
+    /// Validation figures for each share of the tag prior tried (musicnn only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tag_prior_grid: Vec<PriorScore>,
     /// Wall-clock training time in seconds (feature extraction excluded).
     pub seconds: f64,
     /// Backend and threads used, for the record.
     pub backend: String,
+}
+
+/// Validation figures with one share of the tag prior in the final probabilities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriorScore {
+    /// Share of the prior (0: the head alone, 1: the prior alone).
+    pub weight: f32,
+    /// Track accuracy on validation tracks.
+    pub track_accuracy: f64,
+    /// Mean of the per-genre track accuracies.
+    pub balanced_track_accuracy: f64,
+    /// Accuracy on validation excerpts (absent without excerpts).
+    pub excerpt_accuracy: Option<f64>,
 }
 
 /// What the model was trained on.

@@ -1,5 +1,10 @@
-//! Weights + card → a [`Classifier`]: MFCC segments in, genre probabilities per segment
-//! and for the whole song out. The CLI and the browser run this same code.
+//! Weights + card → a [`Classifier`]: feature segments in, genre probabilities per
+//! segment and for the whole song out. The CLI and the browser run this same code.
+//!
+//! One path for every model: segment features → [`Classifier::embeddings`] (musicnn's
+//! backbone; the features themselves for the tutorial networks) →
+//! [`Classifier::probabilities_of_embeddings`] (normalise, network or head, tag prior) →
+//! [`Classifier::verdict`]. Embeddings are what a caller keeps per song.
 
 use burn::prelude::*;
 use burn::store::burn_pack::{Bytes, Reader, Writer};
@@ -8,8 +13,8 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use crate::card::{CARD_FORMAT, CARD_VERSION, ModelCard, sha256_hex};
-use crate::features::{FeatureSettings, SegmentMfcc};
-use crate::models::Network;
+use crate::features::{FeatureKind, FeatureSettings, SegmentMfcc};
+use crate::models::{Architecture, MSD_TAGS, Network};
 
 /// Burnpack metadata key holding the labels (JSON) the weights were trained for.
 pub const META_LABELS: &str = "genre-classifier.labels";
@@ -52,6 +57,12 @@ pub fn probabilities(network: &Network, segments: Tensor<3>) -> Result<Vec<f32>,
         .map_err(|e| ModelError::Network(format!("{e:?}")))
 }
 
+/// The key of features computed with `settings`: equal for equal settings.
+pub fn feature_key(settings: &FeatureSettings) -> String {
+    let json = serde_json::to_string(settings).unwrap_or_default();
+    format!("features:{}", &sha256_hex(json.as_bytes())[..16])
+}
+
 /// Index of the largest value (the first of equals); 0 when empty.
 pub fn argmax(values: &[f32]) -> usize {
     values
@@ -65,6 +76,13 @@ pub fn argmax(values: &[f32]) -> usize {
 
 /// Segments per forward pass: bounds memory on long songs.
 const BATCH: usize = 64;
+
+/// Patches per pass of musicnn's backbone: its timbral layers hold 204 × 187 × 59 values
+/// (9 MB) per patch.
+const BACKBONE_BATCH: usize = 2;
+
+/// Tags listed with a musicnn verdict.
+pub const TOP_TAGS: usize = 5;
 
 /// Why a model could not be loaded or run.
 #[derive(Debug, thiserror::Error)]
@@ -180,6 +198,19 @@ pub struct Classification {
     pub probabilities: GenreProbabilities,
     /// Per segment, in time order.
     pub segments: Vec<SegmentVerdict>,
+    /// The song's strongest Million Song Dataset tags from musicnn's backbone (mean over
+    /// segments, most probable first); empty for the tutorial networks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<TagScore>,
+}
+
+/// One of the backbone's tags with its probability.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TagScore {
+    /// The tag's name (from [`MSD_TAGS`]).
+    pub tag: String,
+    /// Its probability, mean over the song's segments.
+    pub probability: f32,
 }
 
 /// A loaded model, ready to classify MFCC segments.
@@ -219,7 +250,7 @@ impl Classifier {
             .validate()
             .map_err(|e| ModelError::Card(e.to_string()))?;
         let frames = card.features.frames_per_segment();
-        let coefficients = card.features.n_mfcc;
+        let coefficients = card.features.coefficients();
         if card.labels.len() != card.architecture.classes() {
             return Err(ModelError::Inconsistent(format!(
                 "{} labels but the network has {} outputs",
@@ -233,14 +264,24 @@ impl Classifier {
                 card.architecture.name()
             )));
         }
-        if card.normalization.mean.len() != coefficients
-            || card.normalization.std.len() != coefficients
-        {
+        let width = card.architecture.normalized_width(coefficients);
+        if card.normalization.mean.len() != width || card.normalization.std.len() != width {
             return Err(ModelError::Inconsistent(format!(
-                "normalisation has {}/{} values for {coefficients} coefficients",
+                "normalisation has {}/{} values for {width} inputs",
                 card.normalization.mean.len(),
                 card.normalization.std.len()
             )));
+        }
+        if let Architecture::Musicnn(config) = &card.architecture {
+            if card.features.kind != FeatureKind::LogMel {
+                return Err(ModelError::Inconsistent(
+                    "the musicnn network takes log-mel features, the card names MFCCs".into(),
+                ));
+            }
+            config
+                .tag_prior
+                .validate(&card.labels)
+                .map_err(ModelError::Inconsistent)?;
         }
         if card
             .normalization
@@ -370,47 +411,172 @@ impl Classifier {
         }
     }
 
+    /// Values of one segment's embedding (see [`embeddings`](Self::embeddings)).
+    pub fn embedding_size(&self) -> usize {
+        match &self.card.architecture {
+            Architecture::Musicnn(c) => c.embedding_size(),
+            _ => self.card.features.values_per_segment(),
+        }
+    }
+
+    /// What this model's embeddings depend on: models with the same key can share a
+    /// song's embeddings (the feature settings, and musicnn's checkpoint).
+    pub fn embedding_key(&self) -> String {
+        let features = feature_key(&self.card.features);
+        match &self.card.architecture {
+            Architecture::Musicnn(c) => format!("musicnn:{}:{features}", c.source.checkpoint_sha256),
+            _ => features,
+        }
+    }
+
+    /// Each segment's embedding, concatenated: musicnn's pooled values and tag
+    /// probabilities, or the segment's features themselves for the tutorial networks.
+    pub fn embeddings(&self, segments: &[SegmentMfcc]) -> Result<Vec<f32>, ModelError> {
+        let frames = self.card.features.frames_per_segment();
+        let coefficients = self.card.features.coefficients();
+        for segment in segments {
+            let m = &segment.mfcc;
+            if m.n_frames != frames || m.n_mfcc != coefficients {
+                return Err(ModelError::SegmentShape {
+                    frames: m.n_frames,
+                    coefficients: m.n_mfcc,
+                });
+            }
+        }
+        if !matches!(self.card.architecture, Architecture::Musicnn(_)) {
+            return Ok(segments
+                .iter()
+                .flat_map(|s| s.mfcc.data.iter().copied())
+                .collect());
+        }
+        let mut out = Vec::with_capacity(segments.len() * self.embedding_size());
+        for batch in segments.chunks(BACKBONE_BATCH) {
+            let data: Vec<f32> = batch
+                .iter()
+                .flat_map(|s| s.mfcc.data.iter().copied())
+                .collect();
+            let input = Tensor::<3>::from_data(
+                TensorData::new(data, [batch.len(), frames, coefficients]),
+                &self.device,
+            );
+            let embedded = self
+                .network
+                .embed(input)
+                .ok_or_else(|| ModelError::Network("the network has no backbone".into()))?;
+            out.extend(
+                embedded
+                    .into_data()
+                    .try_to_vec::<f32>()
+                    .map_err(|e| ModelError::Network(format!("{e:?}")))?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Genre probabilities (label order) of each segment from its embedding (as
+    /// [`embeddings`](Self::embeddings) gives them, concatenated).
+    pub fn probabilities_of_embeddings(
+        &self,
+        embeddings: &[f32],
+    ) -> Result<Vec<Vec<f32>>, ModelError> {
+        let size = self.embedding_size();
+        if embeddings.is_empty() || !embeddings.len().is_multiple_of(size) {
+            return Err(ModelError::SegmentData(format!(
+                "{} embedding values do not make whole segments of {size}",
+                embeddings.len()
+            )));
+        }
+        let classes = self.card.labels.len();
+        let (rows, width, tags) = match &self.card.architecture {
+            Architecture::Musicnn(c) => (1, c.pooled_size(), c.backbone.tags),
+            _ => (
+                self.card.features.frames_per_segment(),
+                self.card.features.coefficients(),
+                0,
+            ),
+        };
+        let mut out = Vec::with_capacity(embeddings.len() / size);
+        for batch in embeddings.chunks(BATCH * size) {
+            let count = batch.len() / size;
+            let mut data = Vec::with_capacity(count * rows * width);
+            for segment in batch.chunks_exact(size) {
+                data.extend_from_slice(&segment[..rows * width]);
+            }
+            self.card.normalization.apply(&mut data);
+            let input =
+                Tensor::<3>::from_data(TensorData::new(data, [count, rows, width]), &self.device);
+            let values = probabilities(&self.network, input)?;
+            for (mut p, segment) in values
+                .chunks(classes)
+                .map(<[f32]>::to_vec)
+                .zip(batch.chunks_exact(size))
+            {
+                if let Architecture::Musicnn(c) = &self.card.architecture {
+                    c.tag_prior
+                        .blend(&self.card.labels, &mut p, &segment[size - tags..]);
+                }
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The song's strongest tags from its segments' embeddings (empty for networks
+    /// without tags).
+    pub fn song_tags(&self, embeddings: &[f32]) -> Vec<TagScore> {
+        let Architecture::Musicnn(c) = &self.card.architecture else {
+            return Vec::new();
+        };
+        let size = self.embedding_size();
+        let count = embeddings.len() / size;
+        if count == 0 {
+            return Vec::new();
+        }
+        let mut mean = vec![0f32; c.backbone.tags];
+        for segment in embeddings.chunks_exact(size) {
+            for (m, t) in mean.iter_mut().zip(&segment[c.pooled_size()..]) {
+                *m += t / count as f32;
+            }
+        }
+        let mut ranked: Vec<TagScore> = MSD_TAGS
+            .iter()
+            .zip(mean)
+            .map(|(tag, probability)| TagScore {
+                tag: (*tag).to_string(),
+                probability,
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+        ranked.truncate(TOP_TAGS);
+        ranked
+    }
+
     /// Genre probabilities (label order) of each segment.
     pub fn segment_probabilities(
         &self,
         segments: &[SegmentMfcc],
     ) -> Result<Vec<Vec<f32>>, ModelError> {
-        let frames = self.card.features.frames_per_segment();
-        let coefficients = self.card.features.n_mfcc;
-        let classes = self.card.labels.len();
-        let mut out = Vec::with_capacity(segments.len());
-        for batch in segments.chunks(BATCH) {
-            let mut data = Vec::with_capacity(batch.len() * frames * coefficients);
-            for segment in batch {
-                let m = &segment.mfcc;
-                if m.n_frames != frames || m.n_mfcc != coefficients {
-                    return Err(ModelError::SegmentShape {
-                        frames: m.n_frames,
-                        coefficients: m.n_mfcc,
-                    });
-                }
-                data.extend_from_slice(&m.data);
-            }
-            self.card.normalization.apply(&mut data);
-            let input = Tensor::<3>::from_data(
-                TensorData::new(data, [batch.len(), frames, coefficients]),
-                &self.device,
-            );
-            let values = probabilities(&self.network, input)?;
-            out.extend(values.chunks(classes).map(<[f32]>::to_vec));
+        if segments.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        self.probabilities_of_embeddings(&self.embeddings(segments)?)
     }
 
     /// Classifies a song from its segments: each segment's verdict, and the song's as the
     /// mean of its segments' probabilities.
     pub fn classify(&self, segments: &[SegmentMfcc]) -> Result<Classification, ModelError> {
-        let per_segment = self.segment_probabilities(segments)?;
+        if segments.is_empty() {
+            return Err(ModelError::NoSegments);
+        }
+        let embeddings = self.embeddings(segments)?;
+        let per_segment = self.probabilities_of_embeddings(&embeddings)?;
         let starts: Vec<f64> = segments
             .iter()
             .map(|s| s.span.start_seconds(&self.card.features))
             .collect();
-        self.verdict(&starts, &per_segment)
+        let mut verdict = self.verdict(&starts, &per_segment)?;
+        verdict.tags = self.song_tags(&embeddings);
+        Ok(verdict)
     }
 
     /// The song's verdict from its segments' start times (seconds) and probabilities (as
@@ -458,6 +624,7 @@ impl Classifier {
             genre: probabilities.top().to_owned(),
             probabilities,
             segments,
+            tags: Vec::new(),
         })
     }
 }

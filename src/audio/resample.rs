@@ -48,6 +48,9 @@ pub struct StreamResampler {
     resampler: Option<Async<f32>>,
     pending: Vec<f32>,
     to_trim: usize,
+    /// Samples taken in and given out so far.
+    taken: usize,
+    given: usize,
 }
 
 impl StreamResampler {
@@ -64,7 +67,43 @@ impl StreamResampler {
             resampler,
             pending: Vec::new(),
             to_trim,
+            taken: 0,
+            given: 0,
         })
+    }
+
+    /// How many samples the whole stream gives for `input_len` samples in, once
+    /// [`finish`](Self::finish)ed: what [`resample`] gives for a signal that long.
+    pub fn output_len(&self, input_len: usize) -> usize {
+        match &self.resampler {
+            None => input_len,
+            Some(r) => (r.resample_ratio() * input_len as f64).ceil() as usize,
+        }
+    }
+
+    /// Ends the stream: the last samples held back, so that everything given out equals
+    /// [`resample`] of everything taken in (rubato pads the last chunk with zeros and
+    /// keeps pumping zeros until the output is complete; this does the same).
+    pub fn finish(&mut self) -> Result<Vec<f32>, AudioError> {
+        let expected = self.output_len(self.taken);
+        let mut out = Vec::new();
+        let Some(resampler) = self.resampler.as_mut() else {
+            return Ok(out);
+        };
+        while self.given + out.len() < expected {
+            let need = resampler.input_frames_next();
+            let mut chunk = std::mem::take(&mut self.pending);
+            chunk.resize(need, 0.0);
+            let input = InterleavedSlice::new(&chunk, 1, need).map_err(resample_error)?;
+            let output = resampler.process(&input, None).map_err(resample_error)?;
+            let data = output.take_data();
+            let skip = self.to_trim.min(data.len());
+            self.to_trim -= skip;
+            out.extend_from_slice(&data[skip..]);
+        }
+        out.truncate(expected - self.given);
+        self.given += out.len();
+        Ok(out)
     }
 
     /// Takes the next samples; returns the resampled samples now complete.
@@ -72,6 +111,7 @@ impl StreamResampler {
         let Some(resampler) = self.resampler.as_mut() else {
             return Ok(samples.to_vec());
         };
+        self.taken += samples.len();
         self.pending.extend_from_slice(samples);
         let mut out = Vec::new();
         let mut used = 0;
@@ -87,6 +127,7 @@ impl StreamResampler {
             used += need;
         }
         self.pending.drain(..used);
+        self.given += out.len();
         Ok(out)
     }
 }
@@ -117,6 +158,24 @@ mod tests {
         let mut same = StreamResampler::new(22_050, 22_050).unwrap();
         assert_eq!(same.push(&[0.5, 0.25]).unwrap(), vec![0.5, 0.25]);
         assert!(StreamResampler::new(1, 22_050).is_err());
+    }
+
+    #[test]
+    fn a_finished_stream_equals_the_batch_output_exactly() {
+        for (len, from, to) in [(33_075, 22_050, 16_000), (100_000, 44_100, 16_000), (5_000, 22_050, 16_000)] {
+            let tone = synth::tone(440.0, len as f64 / f64::from(from), from, 0.5);
+            let batch = resample(&tone, from, to).unwrap();
+            for piece in [1000, 4096, 30_000] {
+                let mut stream = StreamResampler::new(from, to).unwrap();
+                let mut out = Vec::new();
+                for p in tone.chunks(piece) {
+                    out.extend(stream.push(p).unwrap());
+                }
+                out.extend(stream.finish().unwrap());
+                assert_eq!(stream.output_len(tone.len()), batch.len());
+                assert_eq!(out, batch, "{len} samples {from} -> {to} Hz in pieces of {piece}");
+            }
+        }
     }
 
     #[test]

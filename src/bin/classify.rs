@@ -18,7 +18,7 @@ struct Args {
     /// Audio files.
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// Model folder (card.json + weights); default: the shipped cnn.
+    /// Model folder (card.json + weights); default: the shipped musicnn model.
     #[arg(long)]
     model: Option<PathBuf>,
     /// One JSON object per line instead of text.
@@ -37,7 +37,7 @@ struct JsonLine<'a> {
 }
 
 fn default_model() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models/cnn")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models/musicnn")
 }
 
 fn classify_file(

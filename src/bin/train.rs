@@ -1,5 +1,6 @@
-//! `train`: learn one of the four networks from a GTZAN-style folder and write the model
-//! folder the page and `classify` load (weights, card, plots).
+//! `train`: learn one of the networks from a GTZAN-style folder and write the model
+//! folder the page and `classify` load (weights, card, plots). `--model musicnn` trains a
+//! genre head on musicnn's pretrained backbone, downloaded once from PyPI.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,12 +8,12 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 use genre_classifier::card::ModelCard;
-use genre_classifier::features::{FeatureSettings, PadMode};
+use genre_classifier::features::{FeatureSettings, PadMode, ShortSongFill};
 use genre_classifier::train::{
     self, FitOptions, SplitKind, SplitOptions, TrainOptions, Unlisted, tutorial_defaults,
 };
 
-/// Train a genre classifier (ann, ann-reg, cnn or rnn) on labelled music.
+/// Train a genre classifier (musicnn, ann, ann-reg, cnn or rnn) on labelled music.
 #[derive(Parser)]
 #[command(version, about)]
 struct Args {
@@ -20,9 +21,30 @@ struct Args {
     /// or a folder with a manifest.csv (../shared/data/gtzan).
     #[arg(long)]
     data: PathBuf,
-    /// Architecture.
-    #[arg(long, default_value = "cnn", value_parser = ["ann", "ann-reg", "cnn", "rnn"])]
+    /// More data folders with the same genres, trained and validated on alongside --data
+    /// and evaluated apart (../shared/data/gtzan-excerpts); repeatable.
+    #[arg(long)]
+    extra_data: Vec<PathBuf>,
+    /// Architecture: musicnn (pretrained backbone + trained head) or one of the tutorial's.
+    #[arg(long, default_value = "cnn", value_parser = ["musicnn", "ann", "ann-reg", "cnn", "rnn"])]
     model: String,
+    /// musicnn: where the musicnn==0.1.0 wheel is downloaded to (by pip, once).
+    #[arg(long, default_value = "target/musicnn")]
+    wheel_dir: PathBuf,
+    /// musicnn: share of the backbone's tag prior in the final probabilities, 0 to 1.
+    #[arg(long, default_value_t = 0.5)]
+    tag_prior_weight: f32,
+    /// musicnn: hidden layer widths of the genre head, comma-separated (none: logistic
+    /// regression).
+    #[arg(long, value_delimiter = ',')]
+    head_hidden: Vec<usize>,
+    /// musicnn: dropout after each hidden layer of the head.
+    #[arg(long, default_value_t = 0.0)]
+    head_dropout: f64,
+    /// How a song shorter than one segment is filled up: loop or silence (default: loop
+    /// for musicnn, as its training did; silence for the tutorial's networks).
+    #[arg(long, value_parser = ["loop", "silence"])]
+    short_fill: Option<String>,
     /// Output model folder (weights, card.json, plots).
     #[arg(long)]
     out: PathBuf,
@@ -82,9 +104,10 @@ struct Args {
     /// Do not read or write the feature cache.
     #[arg(long)]
     no_cache: bool,
-    /// Edge padding of segments: constant (librosa 0.10+) or reflect (librosa <= 0.8).
-    #[arg(long, default_value = "constant", value_parser = ["constant", "reflect"])]
-    pad_mode: String,
+    /// Edge padding of segments: constant (librosa 0.10+) or reflect (librosa <= 0.8);
+    /// default: constant for MFCCs, reflect for musicnn (as it was trained).
+    #[arg(long, value_parser = ["constant", "reflect"])]
+    pad_mode: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -127,6 +150,38 @@ fn print_summary(card: &ModelCard) {
         percent(Some(v.balanced_track_accuracy)),
         percent(Some(v.segment_accuracy))
     );
+    if let Some(e) = &report.excerpts {
+        println!(
+            "validation excerpts: {} of {} right ({}), balanced over genres {}",
+            e.confusion
+                .iter()
+                .enumerate()
+                .map(|(g, row)| row[g])
+                .sum::<usize>(),
+            e.confusion.iter().flatten().sum::<usize>(),
+            percent(Some(e.track_accuracy)),
+            percent(Some(e.balanced_track_accuracy))
+        );
+        let per_genre: Vec<String> = e
+            .per_genre
+            .iter()
+            .filter(|g| g.tracks > 0)
+            .map(|g| format!("{} {} ({})", g.genre, percent(g.track_accuracy), g.tracks))
+            .collect();
+        println!("  per genre: {}", per_genre.join(", "));
+    }
+    if !report.tag_prior_grid.is_empty() {
+        println!("tag prior share: validation tracks / balanced / excerpts");
+        for p in &report.tag_prior_grid {
+            println!(
+                "  {:.1}: {} / {} / {}",
+                p.weight,
+                percent(Some(p.track_accuracy)),
+                percent(Some(p.balanced_track_accuracy)),
+                percent(p.excerpt_accuracy)
+            );
+        }
+    }
     println!(
         "kept epoch {} of {}; {} parameters; weights {} bytes; training {:.0} s ({})",
         report.best_epoch,
@@ -140,14 +195,33 @@ fn print_summary(card: &ModelCard) {
 
 fn run(args: Args) -> Result<()> {
     let (lr, batch, epochs) = tutorial_defaults(&args.model);
-    let features = FeatureSettings {
-        pad_mode: if args.pad_mode == "reflect" {
-            PadMode::Reflect
-        } else {
-            PadMode::Constant
-        },
-        ..FeatureSettings::default()
+    let base = if args.model == "musicnn" {
+        FeatureSettings::musicnn()
+    } else {
+        FeatureSettings::default()
     };
+    let features = FeatureSettings {
+        pad_mode: match args.pad_mode.as_deref() {
+            Some("reflect") => PadMode::Reflect,
+            Some(_) => PadMode::Constant,
+            None => base.pad_mode,
+        },
+        short_song_fill: match args.short_fill.as_deref() {
+            Some("loop") => ShortSongFill::Loop,
+            Some(_) => ShortSongFill::Silence,
+            None => base.short_song_fill,
+        },
+        ..base
+    };
+    if !(0.0..=1.0).contains(&args.tag_prior_weight) {
+        anyhow::bail!(
+            "--tag-prior-weight {}: must be between 0 and 1",
+            args.tag_prior_weight
+        );
+    }
+    if !(0.0..1.0).contains(&args.head_dropout) {
+        anyhow::bail!("--head-dropout {}: must be at least 0 and below 1", args.head_dropout);
+    }
     if !(0.0..=1.0).contains(&args.mixup) {
         anyhow::bail!("--mixup {}: must be between 0 (off) and 1", args.mixup);
     }
@@ -166,6 +240,11 @@ fn run(args: Args) -> Result<()> {
     let options = TrainOptions {
         data: args.data.clone(),
         architecture: args.model.clone(),
+        extra_data: args.extra_data.clone(),
+        wheel_dir: args.wheel_dir.clone(),
+        tag_prior_weight: args.tag_prior_weight,
+        head_hidden: args.head_hidden.clone(),
+        head_dropout: args.head_dropout,
         out: args.out.clone(),
         split: SplitOptions {
             kind: args.split,

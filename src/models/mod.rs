@@ -1,13 +1,28 @@
-//! The tutorial's four networks as burn modules, behind one [`Network`] with one
-//! `forward`: segments `[batch, frames, coefficients]` (normalised) → logits.
+//! The networks as burn modules, behind one [`Network`] with one `forward`: the
+//! tutorial's four over normalised MFCC segments `[batch, frames, coefficients]`, and the
+//! default, musicnn's pretrained backbone with a genre head ([`MusicnnGenre`]), whose
+//! `forward` is its head over normalised embeddings `[batch, 1, pooled]`; its backbone
+//! turns log-mel patches into those embeddings first ([`Network::embed`]).
 
 mod ann;
 mod cnn;
+mod musicnn;
+mod musicnn_genre;
+#[cfg(not(target_arch = "wasm32"))]
+mod musicnn_wheel;
 mod rnn;
+mod tf_checkpoint;
 
 pub use ann::{Ann, AnnConfig};
 pub use cnn::{Cnn, CnnConfig, ConvBlock, ConvBlockConfig};
+pub use musicnn::{MSD_TAGS, Musicnn, MusicnnConfig, MusicnnFeatures, MusicnnOutput};
+pub use musicnn_genre::{
+    BackboneSource, GenreTags, MusicnnGenre, MusicnnGenreConfig, TagPrior, default_head,
+};
+#[cfg(not(target_arch = "wasm32"))]
+pub use musicnn_wheel::{WheelError, fetch_wheel, read_checkpoint};
 pub use rnn::{Rnn, RnnConfig};
+pub use tf_checkpoint::{CheckpointError, TfCheckpoint};
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -20,7 +35,7 @@ pub fn cpu_device() -> Device {
 }
 
 /// The architectures by name, as users pick them (`--model cnn`).
-pub const ARCHITECTURE_NAMES: [&str; 4] = ["ann", "ann-reg", "cnn", "rnn"];
+pub const ARCHITECTURE_NAMES: [&str; 5] = ["ann", "ann-reg", "cnn", "rnn", "musicnn"];
 
 /// An architecture and its shape: the part of the model card that builds the network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,11 +49,14 @@ pub enum Architecture {
     Cnn(CnnConfig),
     /// Recurrent (LSTM) network.
     Rnn(RnnConfig),
+    /// musicnn's pretrained backbone with a genre head and tag prior.
+    Musicnn(MusicnnGenreConfig),
 }
 
 impl Architecture {
-    /// The tutorial's shape of architecture `name` (one of [`ARCHITECTURE_NAMES`]) for
-    /// segments of `frames × coefficients` and `classes` genres; `None` for other names.
+    /// The tutorial's shape of architecture `name` (one of the first four
+    /// [`ARCHITECTURE_NAMES`]) for segments of `frames × coefficients` and `classes`
+    /// genres; `None` for other names (musicnn is built from its checkpoint instead).
     pub fn tutorial(
         name: &str,
         frames: usize,
@@ -64,6 +82,7 @@ impl Architecture {
             Self::AnnReg(_) => "ann-reg",
             Self::Cnn(_) => "cnn",
             Self::Rnn(_) => "rnn",
+            Self::Musicnn(_) => "musicnn",
         }
     }
 
@@ -73,6 +92,7 @@ impl Architecture {
             Self::Ann(c) | Self::AnnReg(c) => c.classes,
             Self::Cnn(c) => c.classes,
             Self::Rnn(c) => c.classes,
+            Self::Musicnn(c) => c.head.classes,
         }
     }
 
@@ -82,6 +102,20 @@ impl Architecture {
             Self::Ann(c) | Self::AnnReg(c) => c.inputs == frames * coefficients,
             Self::Cnn(c) => c.frames == frames && c.coefficients == coefficients,
             Self::Rnn(c) => c.coefficients == coefficients,
+            Self::Musicnn(c) => {
+                c.backbone.frames == frames
+                    && c.backbone.mels == coefficients
+                    && c.head.inputs == c.pooled_size()
+            }
+        }
+    }
+
+    /// Values per normalised input row: a segment frame's coefficients for the tutorial
+    /// networks, the pooled embedding for musicnn (what the card's normalisation covers).
+    pub fn normalized_width(&self, coefficients: usize) -> usize {
+        match self {
+            Self::Musicnn(c) => c.pooled_size(),
+            _ => coefficients,
         }
     }
 
@@ -89,6 +123,7 @@ impl Architecture {
     pub fn l2(&self) -> f64 {
         match self {
             Self::Ann(c) | Self::AnnReg(c) => c.l2,
+            Self::Musicnn(c) => c.head.l2,
             _ => 0.0,
         }
     }
@@ -99,6 +134,7 @@ impl Architecture {
             Self::Ann(c) | Self::AnnReg(c) => Network::Ann(c.init(device)),
             Self::Cnn(c) => Network::Cnn(c.init(device)),
             Self::Rnn(c) => Network::Rnn(c.init(device)),
+            Self::Musicnn(c) => Network::Musicnn(c.init(device)),
         }
     }
 }
@@ -112,15 +148,28 @@ pub enum Network {
     Cnn(Cnn),
     /// `rnn`.
     Rnn(Rnn),
+    /// `musicnn`.
+    Musicnn(MusicnnGenre),
 }
 
 impl Network {
-    /// Normalised segments `[batch, frames, coefficients]` → logits `[batch, classes]`.
+    /// Normalised segments `[batch, frames, coefficients]` → logits `[batch, classes]`;
+    /// for musicnn, normalised pooled embeddings `[batch, 1, pooled]` → head logits.
     pub fn forward(&self, segments: Tensor<3>) -> Tensor<2> {
         match self {
             Self::Ann(n) => n.forward(segments),
             Self::Cnn(n) => n.forward(segments),
             Self::Rnn(n) => n.forward(segments),
+            Self::Musicnn(n) => n.head.forward(segments),
+        }
+    }
+
+    /// musicnn's backbone: log-mel patches `[batch, frames, mels]` → embeddings
+    /// `[batch, pooled + tags]`; `None` for networks that take features directly.
+    pub fn embed(&self, patches: Tensor<3>) -> Option<Tensor<2>> {
+        match self {
+            Self::Musicnn(n) => Some(n.embed(patches)),
+            _ => None,
         }
     }
 
@@ -128,6 +177,7 @@ impl Network {
     pub fn penalty(&self, l2: f64) -> Option<Tensor<1>> {
         match self {
             Self::Ann(n) if l2 > 0.0 => Some(n.hidden_weight_squares().mul_scalar(l2)),
+            Self::Musicnn(n) if l2 > 0.0 => Some(n.head.hidden_weight_squares().mul_scalar(l2)),
             _ => None,
         }
     }

@@ -4,6 +4,7 @@
 mod cache;
 mod fit;
 mod metrics;
+pub mod musicnn;
 mod plots;
 mod split;
 mod tracks;
@@ -60,6 +61,7 @@ pub fn tutorial_defaults(architecture: &str) -> (f64, usize, usize) {
         "ann" => (1e-4, 32, 50),
         "ann-reg" => (1e-4, 32, 100),
         "cnn" => (1e-4, 16, 300),
+        "musicnn" => (1e-3, 64, 300),
         _ => (1e-4, 32, 30),
     }
 }
@@ -69,8 +71,18 @@ pub fn tutorial_defaults(architecture: &str) -> (f64, usize, usize) {
 pub struct TrainOptions {
     /// The data folder.
     pub data: PathBuf,
-    /// Architecture name (`ann`, `ann-reg`, `cnn`, `rnn`).
+    /// Architecture name (`ann`, `ann-reg`, `cnn`, `rnn`, `musicnn`).
     pub architecture: String,
+    /// More data folders with the same genres (musicnn: the short excerpts).
+    pub extra_data: Vec<PathBuf>,
+    /// Where the musicnn wheel is downloaded to and read from.
+    pub wheel_dir: PathBuf,
+    /// Share of musicnn's tag prior in the final probabilities.
+    pub tag_prior_weight: f32,
+    /// Hidden layer widths of musicnn's genre head (empty: logistic regression).
+    pub head_hidden: Vec<usize>,
+    /// Dropout after each hidden layer of the head.
+    pub head_dropout: f64,
     /// Output model folder.
     pub out: PathBuf,
     /// How to split.
@@ -218,6 +230,9 @@ fn extract_all(
 
 /// Runs a whole training: see the module docs.
 pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
+    if options.architecture == "musicnn" {
+        return musicnn::run(options);
+    }
     let frames = options.features.frames_per_segment();
     let coefficients = options.features.n_mfcc;
     let set = find_tracks(&options.data)?;
@@ -412,6 +427,8 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
             history: fitted.history.clone(),
             best_epoch: fitted.best_epoch,
             validation,
+            excerpts: None,
+            tag_prior_grid: Vec::new(),
             seconds,
             backend: format!("burn flex, {} threads", rayon::current_num_threads()),
         }),

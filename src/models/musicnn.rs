@@ -1,0 +1,669 @@
+//! musicnn (Pons & Serra, "musicnn: pre-trained convolutional neural networks for music
+//! audio tagging", 2019; ISC license) as burn modules, for inference with the weights of
+//! its `MSD_musicnn` checkpoint (see [`Musicnn::from_checkpoint`]).
+//!
+//! The layout is `build_musicnn` of musicnn/models.py, read as channels-first tensors:
+//!
+//! - **Front end**, on log-mel patches `[batch, frames (187), mels (96)]`: batch norm of
+//!   the input (one channel), then five blocks, each conv (ReLU) → batch norm → max over
+//!   the frequency axis, giving `[batch, filters, frames]`:
+//!   - two timbral blocks on the input zero-padded 3+3 in time: kernels 7×38 and 7×67
+//!     (`int(0.4 · mels)`, `int(0.7 · mels)`), 204 filters each;
+//!   - three temporal blocks with TF 'same' padding: kernels 128×1, 64×1, 32×1, 51
+//!     filters each.
+//!
+//!   Concatenated: 561 channels per frame.
+//! - **Mid end**: three convolutions over time spanning all channels (kernel 7, zero
+//!   padding 3+3, 64 filters, ReLU → batch norm), the second and third with residual
+//!   sums; the front end and the three outputs concatenated: 753 channels per frame.
+//! - **Back end**: max and mean over time (`[max (753), mean (753)]` = 1506), batch norm,
+//!   dense 200 (ReLU), batch norm (the penultimate features), dense 50: tag logits.
+//!
+//! Every batch norm is folded at load into a per-channel scale and shift (TF's inference
+//! formula, `(x − moving_mean) / √(moving_variance + 0.001) · γ + β`), applied where TF
+//! applies it: after the ReLU and before the max over frequency. Some γ are negative, so
+//! it must not move past the max.
+
+use burn::module::Param;
+use burn::nn::conv::{Conv1d, Conv1dConfig, Conv2d, Conv2dConfig};
+use burn::nn::{Linear, LinearConfig, PaddingConfig1d, PaddingConfig2d, Relu};
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::tf_checkpoint::{CheckpointError, TfCheckpoint};
+
+/// The 50 tags of `MSD_musicnn`, in the order of its logits (musicnn/configuration.py
+/// `MSD_LABELS`).
+pub const MSD_TAGS: [&str; 50] = [
+    "rock",
+    "pop",
+    "alternative",
+    "indie",
+    "electronic",
+    "female vocalists",
+    "dance",
+    "00s",
+    "alternative rock",
+    "jazz",
+    "beautiful",
+    "metal",
+    "chillout",
+    "male vocalists",
+    "classic rock",
+    "soul",
+    "indie rock",
+    "Mellow",
+    "electronica",
+    "80s",
+    "folk",
+    "90s",
+    "chill",
+    "instrumental",
+    "punk",
+    "oldies",
+    "blues",
+    "hard rock",
+    "ambient",
+    "acoustic",
+    "experimental",
+    "female vocalist",
+    "guitar",
+    "Hip-Hop",
+    "70s",
+    "party",
+    "country",
+    "easy listening",
+    "sexy",
+    "catchy",
+    "funk",
+    "electro",
+    "heavy metal",
+    "Progressive rock",
+    "60s",
+    "rnb",
+    "indie pop",
+    "sad",
+    "House",
+    "happy",
+];
+
+/// Time length of the timbral and mid-end kernels (zero-padded 3 + 3).
+const TIME_KERNEL: usize = 7;
+/// Time lengths of the three temporal kernels, in models.py order.
+const TEMPORAL_KERNELS: [usize; 3] = [128, 64, 32];
+/// Widths of the timbral kernels as fractions of the mel bands, in models.py order.
+const TIMBRAL_WIDTHS: [f64; 2] = [0.4, 0.7];
+/// `epsilon` of `tf.compat.v1.layers.batch_normalization` (its default).
+const BN_EPSILON: f64 = 1e-3;
+
+/// Where each layer's variables are in the checkpoint. `tf.compat.v1.layers` names
+/// layers by type in creation order (`conv2d`, `conv2d_1`, …), and `build_musicnn`
+/// creates them in this order:
+///
+/// | # | layer (models.py)              | conv / dense | its batch norm          | kernel (TF)        |
+/// |---|--------------------------------|--------------|-------------------------|--------------------|
+/// | 0 | input                          |              | `batch_normalization`   | (1 channel)        |
+/// | 1 | timbral `f74`, 7×38            | `conv2d`     | `batch_normalization_1` | `[7, 38, 1, 204]`  |
+/// | 2 | timbral `f77`, 7×67            | `conv2d_1`   | `batch_normalization_2` | `[7, 67, 1, 204]`  |
+/// | 3 | temporal `s1`, 128×1           | `conv2d_2`   | `batch_normalization_3` | `[128, 1, 1, 51]`  |
+/// | 4 | temporal `s2`, 64×1            | `conv2d_3`   | `batch_normalization_4` | `[64, 1, 1, 51]`   |
+/// | 5 | temporal `s3`, 32×1            | `conv2d_4`   | `batch_normalization_5` | `[32, 1, 1, 51]`   |
+/// | 6 | mid-end `conv1`                | `conv2d_5`   | `batch_normalization_6` | `[7, 561, 1, 64]`  |
+/// | 7 | mid-end `conv2`                | `conv2d_6`   | `batch_normalization_7` | `[7, 64, 1, 64]`   |
+/// | 8 | mid-end `conv3`                | `conv2d_7`   | `batch_normalization_8` | `[7, 64, 1, 64]`   |
+/// | 9 | back end, pooled features      |              | `batch_normalization_9` | (1506 channels)    |
+/// |10 | back end, penultimate dense    | `dense`      | `batch_normalization_10`| `[1506, 200]`      |
+/// |11 | back end, output dense         | `dense_1`    |                         | `[200, 50]`        |
+///
+/// Each conv and dense layer has `<name>/kernel` and `<name>/bias`; each batch norm has
+/// `<name>/{gamma, beta, moving_mean, moving_variance}`. The checkpoint also holds Adam's
+/// slots (`…/Adam`, `…/Adam_1`), `beta1_power`, `beta2_power`, which are not read.
+mod names {
+    pub const INPUT_BN: &str = "batch_normalization";
+    pub const TIMBRAL: [(&str, &str); 2] = [
+        ("conv2d", "batch_normalization_1"),
+        ("conv2d_1", "batch_normalization_2"),
+    ];
+    pub const TEMPORAL: [(&str, &str); 3] = [
+        ("conv2d_2", "batch_normalization_3"),
+        ("conv2d_3", "batch_normalization_4"),
+        ("conv2d_4", "batch_normalization_5"),
+    ];
+    pub const MIDEND: [(&str, &str); 3] = [
+        ("conv2d_5", "batch_normalization_6"),
+        ("conv2d_6", "batch_normalization_7"),
+        ("conv2d_7", "batch_normalization_8"),
+    ];
+    pub const POOL_BN: &str = "batch_normalization_9";
+    pub const DENSE: &str = "dense";
+    pub const DENSE_BN: &str = "batch_normalization_10";
+    pub const OUTPUT: &str = "dense_1";
+}
+
+/// Shape of musicnn; [`MusicnnConfig::msd`] is the shape of the `MSD_musicnn` weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MusicnnConfig {
+    /// Frames per input patch (the network was trained on 187, 3 s).
+    pub frames: usize,
+    /// Mel bands per frame.
+    pub mels: usize,
+    /// Filters of each of the two timbral blocks.
+    pub timbral_filters: usize,
+    /// Filters of each of the three temporal blocks.
+    pub temporal_filters: usize,
+    /// Filters of each of the three mid-end convolutions.
+    pub midend_filters: usize,
+    /// Units of the penultimate dense layer.
+    pub backend_units: usize,
+    /// Number of tags (outputs).
+    pub tags: usize,
+}
+
+impl Default for MusicnnConfig {
+    fn default() -> Self {
+        Self::msd()
+    }
+}
+
+impl MusicnnConfig {
+    /// `MSD_musicnn`: `build_musicnn` with `num_filt` 1.6 (204 timbral, 51 temporal
+    /// filters), mid end 64, back end 200, 50 tags, on 187 × 96 log-mel patches.
+    pub fn msd() -> Self {
+        Self {
+            frames: 187,
+            mels: 96,
+            timbral_filters: 204,
+            temporal_filters: 51,
+            midend_filters: 64,
+            backend_units: 200,
+            tags: 50,
+        }
+    }
+
+    /// Kernel widths (mel bands) of the timbral blocks: `int(0.4 · mels)` and
+    /// `int(0.7 · mels)`, computed in floating point as Python does (38 and 67 for 96).
+    pub fn timbral_widths(&self) -> [usize; 2] {
+        TIMBRAL_WIDTHS.map(|f| (f * self.mels as f64) as usize)
+    }
+
+    /// Channels per frame out of the front end (561 for `MSD_musicnn`).
+    pub fn frontend_channels(&self) -> usize {
+        2 * self.timbral_filters + 3 * self.temporal_filters
+    }
+
+    /// Channels per frame out of the mid end, front end included (753).
+    pub fn midend_channels(&self) -> usize {
+        self.frontend_channels() + 3 * self.midend_filters
+    }
+
+    /// Size of [`MusicnnOutput::pooled`]: max and mean over time of the mid end (1506).
+    pub fn embedding_size(&self) -> usize {
+        2 * self.midend_channels()
+    }
+
+    /// A network of this shape with random weights and identity batch norms.
+    pub fn init(&self, device: &Device) -> Musicnn {
+        let timbral = self.timbral_widths().map(|width| FrontendBlock {
+            conv: Conv2dConfig::new([1, self.timbral_filters], [TIME_KERNEL, width])
+                .with_padding(PaddingConfig2d::Explicit(
+                    TIME_KERNEL / 2,
+                    0,
+                    TIME_KERNEL / 2,
+                    0,
+                ))
+                .init(device),
+            norm: ChannelAffine::identity(self.timbral_filters, device),
+        });
+        let temporal = TEMPORAL_KERNELS.map(|length| FrontendBlock {
+            // TF 'same' with stride 1: (k − 1) / 2 before, the rest after, as burn's.
+            conv: Conv2dConfig::new([1, self.temporal_filters], [length, 1])
+                .with_padding(PaddingConfig2d::Same)
+                .init(device),
+            norm: ChannelAffine::identity(self.temporal_filters, device),
+        });
+        let midend = std::array::from_fn(|i| {
+            let inputs = if i == 0 {
+                self.frontend_channels()
+            } else {
+                self.midend_filters
+            };
+            MidendBlock {
+                conv: Conv1dConfig::new(inputs, self.midend_filters, TIME_KERNEL)
+                    .with_padding(PaddingConfig1d::Explicit(TIME_KERNEL / 2, TIME_KERNEL / 2))
+                    .init(device),
+                norm: ChannelAffine::identity(self.midend_filters, device),
+            }
+        });
+        Musicnn {
+            input_norm: ChannelAffine::identity(1, device),
+            timbral,
+            temporal,
+            midend,
+            pool_norm: ChannelAffine::identity(self.embedding_size(), device),
+            dense: LinearConfig::new(self.embedding_size(), self.backend_units).init(device),
+            dense_norm: ChannelAffine::identity(self.backend_units, device),
+            output: LinearConfig::new(self.backend_units, self.tags).init(device),
+            activation: Relu::new(),
+        }
+    }
+}
+
+/// A batch norm in inference, folded: `x · scale + shift` per channel (axis 1).
+#[derive(Module, Debug)]
+pub struct ChannelAffine {
+    scale: Param<Tensor<1>>,
+    shift: Param<Tensor<1>>,
+}
+
+impl ChannelAffine {
+    /// Scale 1, shift 0.
+    fn identity(channels: usize, device: &Device) -> Self {
+        Self {
+            scale: Param::from_tensor(Tensor::ones([channels], device)),
+            shift: Param::from_tensor(Tensor::zeros([channels], device)),
+        }
+    }
+
+    /// From per-channel scales and shifts.
+    fn new(scale: Vec<f32>, shift: Vec<f32>, device: &Device) -> Self {
+        let (s, b) = (scale.len(), shift.len());
+        Self {
+            scale: Param::from_data(TensorData::new(scale, [s]), device),
+            shift: Param::from_data(TensorData::new(shift, [b]), device),
+        }
+    }
+
+    /// Folds the TF batch norm `name` of `channels` channels, its channels reordered so
+    /// that channel `i` is TF's channel `order[i]` (identity when `order` is `None`).
+    fn from_checkpoint(
+        ckpt: &TfCheckpoint,
+        name: &str,
+        channels: usize,
+        order: Option<&[usize]>,
+        device: &Device,
+    ) -> Result<Self, CheckpointError> {
+        let read = |var: &str| ckpt.tensor_f32(&format!("{name}/{var}"), &[channels]);
+        let (gamma, beta) = (read("gamma")?, read("beta")?);
+        let (mean, variance) = (read("moving_mean")?, read("moving_variance")?);
+        let mut scale = Vec::with_capacity(channels);
+        let mut shift = Vec::with_capacity(channels);
+        for i in 0..channels {
+            let c = order.map_or(i, |o| o[i]);
+            let s = f64::from(gamma[c]) / (f64::from(variance[c]) + BN_EPSILON).sqrt();
+            scale.push(s as f32);
+            shift.push((f64::from(beta[c]) - f64::from(mean[c]) * s) as f32);
+        }
+        Ok(Self::new(scale, shift, device))
+    }
+
+    /// `x · scale + shift`, channels on axis 1.
+    fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        let mut shape = [1; D];
+        shape[1] = self.scale.dims()[0];
+        x * self.scale.val().reshape(shape) + self.shift.val().reshape(shape)
+    }
+}
+
+/// A front-end block: conv (ReLU) → batch norm → max over frequency.
+#[derive(Module, Debug)]
+pub struct FrontendBlock {
+    conv: Conv2d,
+    norm: ChannelAffine,
+}
+
+impl FrontendBlock {
+    /// `[batch, 1, frames, mels]` → `[batch, filters, frames]`.
+    fn forward(&self, x: Tensor<4>, activation: &Relu) -> Tensor<3> {
+        let x = self.norm.forward(activation.forward(self.conv.forward(x)));
+        x.max_dim(3).squeeze_dim(3)
+    }
+}
+
+/// A mid-end block: conv over time across all channels (ReLU) → batch norm.
+#[derive(Module, Debug)]
+pub struct MidendBlock {
+    conv: Conv1d,
+    norm: ChannelAffine,
+}
+
+impl MidendBlock {
+    /// `[batch, channels, frames]` → `[batch, filters, frames]`.
+    fn forward(&self, x: Tensor<3>, activation: &Relu) -> Tensor<3> {
+        self.norm.forward(activation.forward(self.conv.forward(x)))
+    }
+}
+
+/// musicnn; see the module documentation and [`MusicnnConfig`].
+#[derive(Module, Debug)]
+pub struct Musicnn {
+    input_norm: ChannelAffine,
+    timbral: [FrontendBlock; 2],
+    temporal: [FrontendBlock; 3],
+    midend: [MidendBlock; 3],
+    pool_norm: ChannelAffine,
+    dense: Linear,
+    dense_norm: ChannelAffine,
+    output: Linear,
+    activation: Relu,
+}
+
+/// What [`Musicnn::forward`] gives for a batch of patches.
+#[derive(Debug, Clone)]
+pub struct MusicnnOutput {
+    /// `[batch, 1506]`: max over time of the mid end's 753 channels, then their mean
+    /// over time (musicnn's `max_pool` and `mean_pool`, concatenated).
+    pub pooled: Tensor<2>,
+    /// `[batch, 200]`: the penultimate layer after its batch norm (musicnn's
+    /// `penultimate`).
+    pub penultimate: Tensor<2>,
+    /// `[batch, 50]`: tag logits (sigmoid gives musicnn's tag probabilities).
+    pub tag_logits: Tensor<2>,
+}
+
+/// The feature maps of [`Musicnn::forward_features`], channels first: `[batch, channels,
+/// frames]` (musicnn's extractor gives them as `[frames, channels]` per patch).
+#[derive(Debug, Clone)]
+pub struct MusicnnFeatures {
+    /// The two timbral blocks' maps, concatenated: `[batch, 408, frames]` (7×38 first).
+    pub timbral: Tensor<3>,
+    /// The three temporal blocks' maps, concatenated: `[batch, 153, frames]` (128×1 first).
+    pub temporal: Tensor<3>,
+    /// The mid end's three outputs (musicnn's `cnn1`, `cnn2`, `cnn3`; the last two
+    /// include their residual sums): `[batch, 64, frames]` each.
+    pub midend: [Tensor<3>; 3],
+    /// What [`Musicnn::forward`] gives.
+    pub output: MusicnnOutput,
+}
+
+impl Musicnn {
+    /// Log-mel patches `[batch, frames, mels]` (musicnn's compressed log-mel,
+    /// `log10(1 + 10000 · mel)`) → pooled features, penultimate features and logits.
+    ///
+    /// # Panics
+    ///
+    /// If `mels` is narrower than the widest timbral kernel, or differs from the
+    /// network's (then the mid end's channels do not match).
+    pub fn forward(&self, patches: Tensor<3>) -> MusicnnOutput {
+        self.forward_features(patches).output
+    }
+
+    /// [`Musicnn::forward`], keeping the front end's and mid end's feature maps.
+    ///
+    /// # Panics
+    ///
+    /// As [`Musicnn::forward`].
+    pub fn forward_features(&self, patches: Tensor<3>) -> MusicnnFeatures {
+        let relu = &self.activation;
+        let x = self.input_norm.forward(patches.unsqueeze_dim::<4>(1));
+        let block = |b: &FrontendBlock| b.forward(x.clone(), relu);
+        let timbral: Vec<Tensor<3>> = self.timbral.iter().map(block).collect();
+        let temporal: Vec<Tensor<3>> = self.temporal.iter().map(block).collect();
+        let frontend = Tensor::cat(timbral.iter().chain(&temporal).cloned().collect(), 1);
+
+        // Mid end: the first block adapts the channels, the next two are residual.
+        let [m1, m2, m3] = &self.midend;
+        let cnn1 = m1.forward(frontend.clone(), relu);
+        let cnn2 = m2.forward(cnn1.clone(), relu) + cnn1.clone();
+        let cnn3 = m3.forward(cnn2.clone(), relu) + cnn2.clone();
+        let midend = [cnn1, cnn2, cnn3];
+        let mut all = vec![frontend];
+        all.extend(midend.iter().cloned());
+        let all = Tensor::cat(all, 1); // [batch, 753, frames]
+
+        let max = all.clone().max_dim(2).squeeze_dim::<2>(2);
+        let mean = all.mean_dim(2).squeeze_dim::<2>(2);
+        let pooled = Tensor::cat(vec![max, mean], 1);
+        let hidden = relu.forward(self.dense.forward(self.pool_norm.forward(pooled.clone())));
+        let penultimate = self.dense_norm.forward(hidden);
+        let tag_logits = self.output.forward(penultimate.clone());
+        MusicnnFeatures {
+            timbral: Tensor::cat(timbral, 1),
+            temporal: Tensor::cat(temporal, 1),
+            midend,
+            output: MusicnnOutput {
+                pooled,
+                penultimate,
+                tag_logits,
+            },
+        }
+    }
+
+    /// The network of shape `config` with the weights of a musicnn TF checkpoint (see
+    /// the variable table on `names` in the source); errors name the missing or
+    /// misshapen variable.
+    pub fn from_checkpoint(
+        ckpt: &TfCheckpoint,
+        config: &MusicnnConfig,
+        device: &Device,
+    ) -> Result<Self, CheckpointError> {
+        let bn = |name: &str, channels: usize| {
+            ChannelAffine::from_checkpoint(ckpt, name, channels, None, device)
+        };
+        let mut net = config.init(device);
+        net.input_norm = bn(names::INPUT_BN, 1)?;
+
+        let frontend_blocks = net
+            .timbral
+            .iter_mut()
+            .zip(names::TIMBRAL)
+            .chain(net.temporal.iter_mut().zip(names::TEMPORAL));
+        for (block, (conv, norm)) in frontend_blocks {
+            let [filters, _, kh, kw] = block.conv.weight.dims();
+            let kernel = ckpt.tensor_f32(&format!("{conv}/kernel"), &[kh, kw, 1, filters])?;
+            block.conv.weight = Param::from_data(
+                TensorData::new(
+                    hwio_to_oihw(&kernel, [kh, kw, 1, filters]),
+                    [filters, 1, kh, kw],
+                ),
+                device,
+            );
+            block.conv.bias = Some(bias(ckpt, conv, filters, device)?);
+            block.norm = bn(norm, filters)?;
+        }
+
+        for (block, (conv, norm)) in net.midend.iter_mut().zip(names::MIDEND) {
+            // TF convolves a [frames, channels, 1] image with a [7, channels] kernel: a 1-D
+            // convolution over time with the channels as its inputs. Its [7, channels, 1,
+            // filters] kernel has the memory layout of a [7, 1, channels, filters] HWIO one,
+            // whose OIHW form [filters, channels, 7, 1] is burn's Conv1d weight.
+            let [filters, inputs, k] = block.conv.weight.dims();
+            let kernel = ckpt.tensor_f32(&format!("{conv}/kernel"), &[k, inputs, 1, filters])?;
+            block.conv.weight = Param::from_data(
+                TensorData::new(
+                    hwio_to_oihw(&kernel, [k, 1, inputs, filters]),
+                    [filters, inputs, k],
+                ),
+                device,
+            );
+            block.conv.bias = Some(bias(ckpt, conv, filters, device)?);
+            block.norm = bn(norm, filters)?;
+        }
+
+        // TF flattens the [753, 2] stack of (max, mean) pairs: its feature 2c is the max
+        // of channel c, 2c + 1 the mean. Ours are [max (753), mean (753)].
+        let channels = config.midend_channels();
+        let order: Vec<usize> = (0..2 * channels)
+            .map(|i| {
+                if i < channels {
+                    2 * i
+                } else {
+                    2 * (i - channels) + 1
+                }
+            })
+            .collect();
+        net.pool_norm = ChannelAffine::from_checkpoint(
+            ckpt,
+            names::POOL_BN,
+            2 * channels,
+            Some(&order),
+            device,
+        )?;
+        net.dense = dense(
+            ckpt,
+            names::DENSE,
+            2 * channels,
+            config.backend_units,
+            Some(&order),
+            device,
+        )?;
+        net.dense_norm = bn(names::DENSE_BN, config.backend_units)?;
+        net.output = dense(
+            ckpt,
+            names::OUTPUT,
+            config.backend_units,
+            config.tags,
+            None,
+            device,
+        )?;
+        Ok(net)
+    }
+}
+
+/// TF's conv kernel `[kh, kw, in, out]` (HWIO) as burn's `[out, in, kh, kw]`.
+fn hwio_to_oihw(kernel: &[f32], [kh, kw, inputs, outputs]: [usize; 4]) -> Vec<f32> {
+    let mut out = vec![0.0; kernel.len()];
+    for h in 0..kh {
+        for w in 0..kw {
+            for i in 0..inputs {
+                for o in 0..outputs {
+                    out[((o * inputs + i) * kh + h) * kw + w] =
+                        kernel[((h * kw + w) * inputs + i) * outputs + o];
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The bias `<layer>/bias` of `len` values.
+fn bias(
+    ckpt: &TfCheckpoint,
+    layer: &str,
+    len: usize,
+    device: &Device,
+) -> Result<Param<Tensor<1>>, CheckpointError> {
+    let values = ckpt.tensor_f32(&format!("{layer}/bias"), &[len])?;
+    Ok(Param::from_data(TensorData::new(values, [len]), device))
+}
+
+/// The dense layer `layer` (`kernel [inputs, outputs]`, as burn's), its input rows
+/// reordered so that row `i` is TF's row `order[i]`.
+fn dense(
+    ckpt: &TfCheckpoint,
+    layer: &str,
+    inputs: usize,
+    outputs: usize,
+    order: Option<&[usize]>,
+    device: &Device,
+) -> Result<Linear, CheckpointError> {
+    let kernel = ckpt.tensor_f32(&format!("{layer}/kernel"), &[inputs, outputs])?;
+    let kernel = match order {
+        Some(order) => order
+            .iter()
+            .flat_map(|&row| &kernel[row * outputs..(row + 1) * outputs])
+            .copied()
+            .collect(),
+        None => kernel,
+    };
+    Ok(Linear {
+        weight: Param::from_data(TensorData::new(kernel, [inputs, outputs]), device),
+        bias: Some(bias(ckpt, layer, outputs, device)?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::cpu_device;
+    use burn::store::{BurnpackStore, ModuleSnapshot};
+
+    /// A small musicnn, quick in debug builds.
+    fn small() -> MusicnnConfig {
+        MusicnnConfig {
+            frames: 20,
+            mels: 12,
+            timbral_filters: 4,
+            temporal_filters: 3,
+            midend_filters: 5,
+            backend_units: 6,
+            tags: 7,
+        }
+    }
+
+    fn ramp(batch: usize, config: &MusicnnConfig, device: &Device) -> Tensor<3> {
+        let n = batch * config.frames * config.mels;
+        let values: Vec<f32> = (0..n).map(|i| ((i * 37 % 101) as f32) / 50.0).collect();
+        Tensor::from_data(
+            TensorData::new(values, [batch, config.frames, config.mels]),
+            device,
+        )
+    }
+
+    fn values(t: Tensor<2>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    #[test]
+    fn the_msd_shape_matches_models_py() {
+        let c = MusicnnConfig::msd();
+        assert_eq!(c.timbral_widths(), [38, 67]);
+        assert_eq!(c.frontend_channels(), 561);
+        assert_eq!(c.midend_channels(), 753);
+        assert_eq!(c.embedding_size(), 1506);
+        // Python's int(0.7 * 30) is 20, not 21.
+        assert_eq!(MusicnnConfig { mels: 30, ..c }.timbral_widths(), [12, 20]);
+    }
+
+    #[test]
+    fn the_config_round_trips_through_json() {
+        let c = MusicnnConfig::msd();
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<MusicnnConfig>(&json).unwrap(), c);
+    }
+
+    #[test]
+    fn outputs_have_the_documented_shapes() {
+        let device = cpu_device();
+        let config = small();
+        let out = config.init(&device).forward(ramp(2, &config, &device));
+        assert_eq!(out.pooled.dims(), [2, config.embedding_size()]);
+        assert_eq!(out.penultimate.dims(), [2, 6]);
+        assert_eq!(out.tag_logits.dims(), [2, 7]);
+        assert!(values(out.tag_logits).iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn hwio_to_oihw_moves_every_element() {
+        let dims = [2, 3, 4, 5];
+        let kernel: Vec<f32> = (0..120).map(|i| i as f32).collect();
+        let out = hwio_to_oihw(&kernel, dims);
+        for (h, w, i, o) in [(0, 0, 0, 0), (1, 2, 3, 4), (1, 0, 2, 3), (0, 1, 0, 2)] {
+            assert_eq!(
+                out[((o * 4 + i) * 2 + h) * 3 + w],
+                kernel[((h * 3 + w) * 4 + i) * 5 + o]
+            );
+        }
+    }
+
+    #[test]
+    fn the_network_round_trips_through_burnpack() {
+        let device = cpu_device();
+        let config = small();
+        let net = config.init(&device);
+        let mut store = BurnpackStore::from_bytes(None);
+        net.save_into(&mut store).unwrap();
+        let bytes = store.get_bytes().unwrap();
+        let mut reloaded = config.init(&device);
+        let mut store = BurnpackStore::from_bytes(Some(bytes));
+        reloaded.load_from(&mut store).unwrap();
+        let input = ramp(2, &config, &device);
+        let (a, b) = (net.forward(input.clone()), reloaded.forward(input));
+        let logits = values(b.tag_logits);
+        assert_eq!(values(a.tag_logits), logits);
+        assert_eq!(values(a.pooled), values(b.pooled));
+        // A fresh network differs, so the test compares something.
+        let other = config.init(&device).forward(ramp(2, &config, &device));
+        assert_ne!(values(other.tag_logits), logits);
+    }
+}
