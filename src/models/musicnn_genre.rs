@@ -110,6 +110,13 @@ impl TagPrior {
         }
     }
 
+    /// The same prior with only the entries of genres among `labels` (a data set with
+    /// other genres keeps the map's entries that apply to it).
+    pub fn restricted_to(mut self, labels: &[String]) -> Self {
+        self.map.retain(|e| labels.contains(&e.genre));
+        self
+    }
+
     /// Checks the weight and that every tag and genre named exists, naming the first that
     /// does not.
     pub fn validate(&self, labels: &[String]) -> Result<(), String> {

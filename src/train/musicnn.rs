@@ -78,7 +78,7 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
             head.dropout = options.head_dropout;
             head
         },
-        tag_prior: TagPrior::gtzan(options.tag_prior_weight),
+        tag_prior: TagPrior::gtzan(options.tag_prior_weight).restricted_to(&corpus.set.genres),
     };
     config
         .tag_prior
