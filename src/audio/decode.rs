@@ -158,6 +158,8 @@ fn decode_symphonia(
         .default_track(TrackType::Audio)
         .ok_or_else(|| unsupported(&"no audio track"))?;
     let track_id = track.id;
+    // The container's frame count, when it states one: one allocation for the whole song.
+    let expected_frames = track.num_frames.map_or(0, |n| n.min(1 << 24) as usize);
     let params = track
         .codec_params
         .as_ref()
@@ -167,7 +169,7 @@ fn decode_symphonia(
         .make_audio_decoder(params, &AudioDecoderOptions::default())
         .map_err(|e| unsupported(&e))?;
 
-    let mut mono = Vec::new();
+    let mut mono = Vec::with_capacity(expected_frames);
     let mut interleaved: Vec<f32> = Vec::new();
     let (mut rate, mut channels) = (0u32, 0usize);
     let mut bad_packets = 0usize;
@@ -203,8 +205,15 @@ fn decode_symphonia(
                         reason: "the stream changes sample rate or channel count".into(),
                     });
                 }
-                buffer.copy_to_vec_interleaved(&mut interleaved);
-                push_interleaved(&mut mono, &interleaved, channels);
+                if channels == 1 {
+                    // Mono (GTZAN): straight into the song, without the interleaving copy.
+                    let start = mono.len();
+                    mono.resize(start + buffer.frames(), 0.0);
+                    buffer.copy_to_slice_interleaved::<f32, _>(&mut mono[start..]);
+                } else {
+                    buffer.copy_to_vec_interleaved(&mut interleaved);
+                    push_interleaved(&mut mono, &interleaved, channels);
+                }
             }
             // A damaged packet is skipped, like any player does.
             Err(SymphoniaError::DecodeError(e)) => {
