@@ -8,6 +8,7 @@
 use js_sys::{Array, Float32Array};
 use wasm_bindgen::prelude::*;
 
+use crate::audio::StreamResampler;
 use crate::audio::{Clip, SILENCE_PEAK, downmix};
 use crate::features::{
     FeatureSettings, LIVE_HOP_SECONDS, LiveFeatures, Mfcc, MfccExtractor, SegmentMfcc, SegmentSpan,
@@ -20,14 +21,18 @@ use crate::models::cpu_device;
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SongInfo {
+    /// Which feature the segments are (`"mfcc"` or `"log-mel"`).
+    feature_kind: crate::features::FeatureKind,
     seconds: f64,
     sample_rate: u32,
     segments: usize,
     frames_per_segment: usize,
     n_mfcc: usize,
     segment_seconds: f64,
-    /// The song was shorter than one segment and was padded with silence.
+    /// The song was shorter than one segment and was filled up (by `short_song_fill`).
     padded: bool,
+    /// What fills a song shorter than a segment: silence, or the song looped.
+    short_song_fill: crate::features::ShortSongFill,
     /// Start of each segment in seconds.
     segment_starts: Vec<f64>,
 }
@@ -60,6 +65,16 @@ fn js_sample_rate(rate: f64) -> Result<u32, JsError> {
     } else {
         Err(js_error(format!("sample rate {rate} Hz is not supported")))
     }
+}
+
+/// Feature settings from a JS object (a model card's `features`).
+fn settings_from_js(settings: &JsValue) -> Result<FeatureSettings, JsError> {
+    // Through JSON rather than serde-wasm-bindgen, which ignores unknown fields: a
+    // setting this build does not know must be refused, not silently dropped.
+    let json: String = js_sys::JSON::stringify(settings)
+        .map_err(|_| js_error("feature settings must be a plain object"))?
+        .into();
+    serde_json::from_str(&json).map_err(|e| js_error(format!("feature settings: {e}")))
 }
 
 /// Running (min, max) pairs over equal stretches of a song, for drawing its waveform.
@@ -95,6 +110,8 @@ impl PeakEnvelope {
 /// The song an extractor is working on.
 struct Song {
     stream: SegmentStream,
+    /// From the song's rate to the feature rate, when they differ.
+    resampler: Option<StreamResampler>,
     channels: usize,
     envelope: PeakEnvelope,
 }
@@ -123,17 +140,23 @@ impl FeatureExtractor {
         Self::build(FeatureSettings::default())
     }
 
+    /// An extractor with this build's settings for a kind of feature (`"mfcc"` or
+    /// `"log-mel"`, a card's `features.kind`): what a model's card is checked against.
+    #[wasm_bindgen(js_name = ofKind)]
+    pub fn of_kind(kind: &str) -> Result<FeatureExtractor, JsError> {
+        match kind {
+            "mfcc" => Self::build(FeatureSettings::default()),
+            "log-mel" => Self::build(FeatureSettings::musicnn()),
+            other => Err(js_error(format!(
+                "this build computes no features of kind {other:?} (only \"mfcc\" and \"log-mel\")"
+            ))),
+        }
+    }
+
     /// An extractor with explicit settings (a model card's `features` object).
     #[wasm_bindgen(js_name = withSettings)]
     pub fn with_settings(settings: JsValue) -> Result<FeatureExtractor, JsError> {
-        // Through JSON rather than serde-wasm-bindgen, which ignores unknown fields: a
-        // setting this build does not know must be refused, not silently dropped.
-        let json: String = js_sys::JSON::stringify(&settings)
-            .map_err(|_| js_error("feature settings must be a plain object"))?
-            .into();
-        let settings: FeatureSettings =
-            serde_json::from_str(&json).map_err(|e| js_error(format!("feature settings: {e}")))?;
-        Self::build(settings)
+        Self::build(settings_from_js(&settings)?)
     }
 
     fn build(settings: FeatureSettings) -> Result<FeatureExtractor, JsError> {
@@ -149,41 +172,78 @@ impl FeatureExtractor {
         serde_wasm_bindgen::to_value(self.extractor.settings()).map_err(js_error)
     }
 
-    /// Starts a song of `total_samples` samples per channel at `sample_rate`, which must
-    /// be the feature rate (decode at that rate, or use `loadSong`). Returns the song's
-    /// facts; errors say what is wrong (empty, too short).
+    /// Starts a song of `total_samples` samples per channel at `sample_rate`; audio at
+    /// another rate than the features' is resampled as it streams in (the same output as
+    /// resampling the whole song at once). Returns the song's facts; errors say what is
+    /// wrong (empty, too short, a rate that cannot be resampled).
     #[wasm_bindgen(js_name = beginSong)]
     pub fn begin_song(&mut self, total_samples: f64, sample_rate: f64) -> Result<JsValue, JsError> {
         self.clear_song();
         let settings = self.extractor.settings().clone();
-        if sample_rate != f64::from(settings.sample_rate) {
-            return Err(js_error(format!(
-                "audio streamed in chunks must be at {} Hz, not {sample_rate} Hz (use loadSong for other rates)",
-                settings.sample_rate
-            )));
-        }
+        let rate = js_sample_rate(sample_rate)?;
         if !(total_samples.is_finite() && total_samples >= 0.0 && total_samples.fract() == 0.0) {
             return Err(js_error(format!("{total_samples} is not a sample count")));
         }
-        let total = total_samples as usize;
+        let resampler = (rate != settings.sample_rate)
+            .then(|| StreamResampler::new(rate, settings.sample_rate))
+            .transpose()
+            .map_err(js_error)?;
+        let input_total = total_samples as usize;
+        let total = resampler
+            .as_ref()
+            .map_or(input_total, |r| r.output_len(input_total));
         let stream = SegmentStream::new(total, &settings).map_err(js_error)?;
         let spans = stream.spans();
         let info = SongInfo {
+            feature_kind: settings.kind,
             seconds: total as f64 / f64::from(settings.sample_rate),
             sample_rate: settings.sample_rate,
             segments: spans.len(),
             frames_per_segment: settings.frames_per_segment(),
-            n_mfcc: settings.n_mfcc,
+            n_mfcc: settings.coefficients(),
             segment_seconds: settings.segment_seconds(),
             padded: spans.iter().any(|s| s.is_padded(&settings)),
+            short_song_fill: settings.short_song_fill,
             segment_starts: spans.iter().map(|s| s.start_seconds(&settings)).collect(),
         };
         self.song = Some(Song {
             stream,
+            resampler,
             channels: 0,
-            envelope: PeakEnvelope::new(total, WAVEFORM_BUCKETS),
+            envelope: PeakEnvelope::new(input_total, WAVEFORM_BUCKETS),
         });
         serde_wasm_bindgen::to_value(&info).map_err(js_error)
+    }
+
+    /// After the last `pushAudio` of a song at another rate than the features': the
+    /// segments the resampler's last samples complete (empty otherwise), laid out as
+    /// `pushAudio` returns them.
+    #[wasm_bindgen(js_name = flushAudio)]
+    pub fn flush_audio(&mut self) -> Result<Float32Array, JsError> {
+        let song = self
+            .song
+            .as_mut()
+            .ok_or_else(|| js_error("no song begun: call beginSong first"))?;
+        let Some(resampler) = song.resampler.as_mut() else {
+            return Ok(Float32Array::new_with_length(0));
+        };
+        let tail = resampler.finish().map_err(js_error)?;
+        let done = song
+            .stream
+            .push(&tail, &mut self.extractor)
+            .map_err(js_error)?;
+        let values: Vec<f32> = done
+            .iter()
+            .flat_map(|s| s.mfcc.data.iter().copied())
+            .collect();
+        Ok(Float32Array::from(values.as_slice()))
+    }
+
+    /// What the features of this extractor are keyed by: equal to `embeddingKey()` of
+    /// every model that classifies these features directly (the tutorial networks).
+    #[wasm_bindgen(js_name = featureKey)]
+    pub fn feature_key(&self) -> String {
+        crate::inference::feature_key(self.extractor.settings())
     }
 
     /// Takes the next chunk of the song begun with `beginSong` (an array of equally long
@@ -214,11 +274,21 @@ impl FeatureExtractor {
         let refs: Vec<&[f32]> = data.iter().map(Vec::as_slice).collect();
         let mono = downmix(&refs).map_err(js_error)?;
         drop(data);
+        if let Some(i) = mono.iter().position(|s| !s.is_finite()) {
+            return Err(js_error(format!(
+                "sample {} is not a finite number",
+                song.envelope.seen + i
+            )));
+        }
+        song.envelope.push(&mono);
+        let at_rate = match song.resampler.as_mut() {
+            Some(r) => r.push(&mono).map_err(js_error)?,
+            None => mono,
+        };
         let done = song
             .stream
-            .push(&mono, &mut self.extractor)
+            .push(&at_rate, &mut self.extractor)
             .map_err(js_error)?;
-        song.envelope.push(&mono);
         let values: Vec<f32> = done
             .iter()
             .flat_map(|s| s.mfcc.data.iter().copied())
@@ -368,6 +438,45 @@ impl GenreModel {
         to_js(&self.classifier.card().labels)
     }
 
+    /// What this model's embeddings depend on; a song's embeddings can be shared by
+    /// models with the same key (and by an extractor's `featureKey()`).
+    #[wasm_bindgen(js_name = embeddingKey)]
+    pub fn embedding_key(&self) -> String {
+        self.classifier.embedding_key()
+    }
+
+    /// Values of one segment's embedding.
+    #[wasm_bindgen(js_name = embeddingSize)]
+    pub fn embedding_size(&self) -> usize {
+        self.classifier.embedding_size()
+    }
+
+    /// Embeddings of segments from their features (`pushAudio` outputs, concatenated):
+    /// musicnn's backbone, or the features themselves for the tutorial networks.
+    pub fn embed(&self, features: &[f32]) -> Result<Float32Array, JsError> {
+        let segments = self.segments(features, None)?;
+        let embeddings = self.classifier.embeddings(&segments).map_err(js_error)?;
+        Ok(Float32Array::from(embeddings.as_slice()))
+    }
+
+    /// Genre probabilities of each segment from its embedding (`embed` outputs,
+    /// concatenated): `segments x labels` values.
+    #[wasm_bindgen(js_name = probabilitiesOfEmbeddings)]
+    pub fn probabilities_of_embeddings(&self, embeddings: &[f32]) -> Result<Float32Array, JsError> {
+        let per_segment = self
+            .classifier
+            .probabilities_of_embeddings(embeddings)
+            .map_err(js_error)?;
+        Ok(Float32Array::from(per_segment.concat().as_slice()))
+    }
+
+    /// The song's strongest backbone tags from its embeddings: `[{tag, probability}]`,
+    /// empty for models without tags.
+    #[wasm_bindgen(js_name = songTags)]
+    pub fn song_tags(&self, embeddings: &[f32]) -> Result<JsValue, JsError> {
+        to_js(&self.classifier.song_tags(embeddings))
+    }
+
     /// Genre probabilities of each segment from their MFCCs (`segmentMfcc` or
     /// `pushAudio` outputs, concatenated): `segments x labels` values.
     #[wasm_bindgen(js_name = segmentProbabilities)]
@@ -418,7 +527,7 @@ impl GenreModel {
     /// Cuts concatenated MFCCs into segments of the card's shape.
     fn segments(&self, mfcc: &[f32], starts: Option<&[f64]>) -> Result<Vec<SegmentMfcc>, JsError> {
         let settings = &self.classifier.card().features;
-        let (frames, n_mfcc) = (settings.frames_per_segment(), settings.n_mfcc);
+        let (frames, n_mfcc) = (settings.frames_per_segment(), settings.coefficients());
         let size = frames * n_mfcc;
         let count = mfcc.len() / size.max(1);
         if mfcc.is_empty()
@@ -426,7 +535,7 @@ impl GenreModel {
             || starts.is_some_and(|s| s.len() != count)
         {
             return Err(js_error(format!(
-                "{} MFCC values do not make {} segments of {frames}x{n_mfcc}",
+                "{} feature values do not make {} segments of {frames}x{n_mfcc}",
                 mfcc.len(),
                 starts.map_or(count, <[f64]>::len)
             )));
@@ -474,6 +583,16 @@ impl LiveListener {
     pub fn new(device_rate: f64) -> Result<LiveListener, JsError> {
         let features = LiveFeatures::new(js_sample_rate(device_rate)?, FeatureSettings::default())
             .map_err(js_error)?;
+        Ok(LiveListener { features })
+    }
+
+    /// A listener for audio at `device_rate` Hz computing the features of `settings` (a
+    /// model card's `features` object).
+    #[wasm_bindgen(js_name = withSettings)]
+    pub fn with_settings(device_rate: f64, settings: JsValue) -> Result<LiveListener, JsError> {
+        let settings = settings_from_js(&settings)?;
+        let features =
+            LiveFeatures::new(js_sample_rate(device_rate)?, settings).map_err(js_error)?;
         Ok(LiveListener { features })
     }
 

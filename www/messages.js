@@ -17,7 +17,7 @@
 //   { type: 'song', id, info }                 facts about the song (segments, seconds, padded, ...)
 //   { type: 'need', id }                       send the next chunk (never sent ahead, so memory
 //                                              stays bounded on long songs)
-//   { type: 'segments', id, first, mfcc }      MFCCs of segments first.., frames × n_mfcc each, frame-major
+//   { type: 'segments', id, first, features }  features of segments first.. (MFCCs or log-mel), frames × n_mfcc each, frame-major
 //   { type: 'progress', id, done, total, wasmBytes }  segments classified so far; wasm memory size
 //   { type: 'done', id, result, peaks, model, featureMs, classifyMs, wasmBytes }
 //                                              the song's verdict (as `classify --json`, without file)

@@ -1,7 +1,8 @@
 // The worker: owns the one wasm instance and the loaded models, shared by every classifier
-// and widget on the page. It turns chunks of a song into MFCC segments, classifies them as
-// they complete, and keeps each song's features until told to forget them, so switching
-// models re-runs only the network. Messages are listed in messages.js.
+// and widget on the page. It turns chunks of a song into segment features (the model's
+// kind: musicnn's log-mel patches or MFCCs), embeds and classifies them as they complete,
+// and keeps each song's embeddings until told to forget them, so switching models re-runs
+// only the head or network. Messages are listed in messages.js.
 import init, { FeatureExtractor, GenreModel, LiveListener } from './pkg/genre_classifier.js';
 import { MSG } from './messages.js';
 
@@ -49,7 +50,14 @@ function loadModel(model) {
       ]);
       const loaded = new GenreModel(card, new Uint8Array(weights));
       try {
-        loaded.checkExtractor(reference);
+        // The build's extractor for the card's kind of feature must compute exactly what
+        // the model was trained on.
+        const extractor = FeatureExtractor.ofKind(JSON.parse(card).features?.kind ?? 'mfcc');
+        try {
+          loaded.checkExtractor(extractor);
+        } finally {
+          extractor.free();
+        }
       } catch (e) {
         loaded.free();
         throw e;
@@ -77,47 +85,92 @@ const concat = (arrays) => {
   return out;
 };
 
+/** Frees a song's extractors and forgets it. */
 function forget(id) {
   const song = songs.get(id);
-  if (song?.extractor) {
-    song.extractor.free();
-    song.extractor = null;
+  for (const p of song?.pipelines ?? []) {
+    p.extractor?.free();
+    p.extractor = null;
   }
+  if (song) song.pipelines = [];
   songs.delete(id);
 }
 
-async function begin({ id, model, totalSamples, sampleRate }) {
-  await modelOrError(model);
-  const extractor = new FeatureExtractor();
-  let info;
+/**
+ * One path from samples to embeddings: an extractor with a model family's feature
+ * settings, and the model whose `embed` turns those features into what is kept per song
+ * (musicnn's backbone; for the tutorial networks the features themselves).
+ */
+function pipeline(features, embedder, totalSamples, sampleRate) {
+  const extractor = FeatureExtractor.withSettings(features);
   try {
-    info = extractor.beginSong(totalSamples, sampleRate);
+    const info = extractor.beginSong(totalSamples, sampleRate);
+    const key = embedder?.embeddingKey() ?? extractor.featureKey();
+    return { key, extractor, embedder, info, embeddings: [] };
   } catch (e) {
     extractor.free();
     throw e;
   }
+}
+
+/** Features → embeddings of one pipeline (identity when there is no backbone). */
+function embed(p, features) {
+  return p.embedder && p.embedder.embeddingKey() !== p.extractor?.featureKey()
+    ? p.embedder.embed(features)
+    : features;
+}
+
+async function begin({ id, model, totalSamples, sampleRate }) {
+  const { model: loaded, card } = await modelOrError(model);
+  // The model's own features, and the tutorial MFCCs beside them when the model hears
+  // something else, so a switch to a tutorial network needs no second decode.
+  const pipelines = [pipeline(card.features, loaded, totalSamples, sampleRate)];
+  try {
+    if (pipelines[0].key !== reference.featureKey()) {
+      pipelines.push(pipeline(reference.settings(), null, totalSamples, sampleRate));
+    }
+  } catch (e) {
+    pipelines.forEach((p) => p.extractor.free());
+    throw e;
+  }
+  const { info } = pipelines[0];
   songs.set(id, {
-    extractor, info, model, mfcc: [], probabilities: [], segments: 0, featureMs: 0, classifyMs: 0,
+    pipelines, info, model, probabilities: [], segments: 0, featureMs: 0, classifyMs: 0,
   });
   postMessage({ type: MSG.SONG, id, info });
   postMessage({ type: MSG.NEED, id });
 }
 
+/** Feeds one chunk (and, with `last`, the end of the song) to every pipeline; returns
+ *  the features the song's own pipeline completed. */
+function feed(song, channels, last) {
+  let own = null;
+  for (const p of song.pipelines) {
+    let features = p.extractor.pushAudio(channels);
+    if (last) {
+      const tail = p.extractor.flushAudio();
+      if (tail.length > 0) features = features.length > 0 ? concat([features, tail]) : tail;
+    }
+    if (features.length > 0) p.embeddings.push(embed(p, features));
+    if (own === null) own = { features, embeddings: p.embeddings.at(-1) };
+  }
+  return own;
+}
+
 async function chunk({ id, channels, last }) {
   const song = songs.get(id);
-  if (!song?.extractor) return;  // cancelled or forgotten
+  if (!song?.pipelines.length) return;  // cancelled or forgotten
+  const { model } = await loadModel(song.model);
+  if (!song.pipelines.length) return;  // forgotten meanwhile
   let start = performance.now();
-  const mfcc = song.extractor.pushAudio(channels);
+  const { features, embeddings } = feed(song, channels, last);
   song.featureMs += performance.now() - start;
-  if (mfcc.length > 0) {
+  if (features.length > 0) {
     const first = song.segments;
-    song.segments += mfcc.length / (song.info.framesPerSegment * song.info.nMfcc);
-    song.mfcc.push(mfcc);
-    postMessage({ type: MSG.SEGMENTS, id, first, mfcc: mfcc.slice() });
-    const { model } = await loadModel(song.model);
-    if (!song.extractor) return;  // forgotten meanwhile
+    song.segments += features.length / (song.info.framesPerSegment * song.info.nMfcc);
+    postMessage({ type: MSG.SEGMENTS, id, first, features: features.slice() });
     start = performance.now();
-    song.probabilities.push(model.segmentProbabilities(mfcc));
+    song.probabilities.push(model.probabilitiesOfEmbeddings(embeddings));
     song.classifyMs += performance.now() - start;
     postMessage({
       type: MSG.PROGRESS, id, done: song.segments, total: song.info.segments,
@@ -128,34 +181,54 @@ async function chunk({ id, channels, last }) {
     postMessage({ type: MSG.NEED, id });
     return;
   }
-  const end = song.extractor.finishSong();
-  const peaks = song.extractor.waveformPeaks();
+  const own = song.pipelines[0].extractor;
+  const end = own.finishSong();
+  const peaks = own.waveformPeaks();
   const wasmBytes = wasm.memory.buffer.byteLength;
-  song.extractor.free();
-  song.extractor = null;
+  for (const p of song.pipelines) {
+    p.extractor.free();
+    p.extractor = null;
+    p.embeddings = [concat(p.embeddings)];
+  }
   if (end.silent) {
     forget(id);
     postMessage({ type: MSG.SILENT, id });
     return;
   }
-  const { model } = await loadModel(song.model);
-  const result = model.verdict(concat(song.probabilities), Float64Array.from(song.info.segmentStarts));
+  const result = verdict(model, concat(song.probabilities), song.pipelines[0]);
   song.probabilities = [];
+  song.done = true;
   postMessage({
     type: MSG.DONE, id, result, peaks, model: song.model, wasmBytes,
     featureMs: song.featureMs, classifyMs: song.classifyMs,
   }, [peaks.buffer]);
 }
 
+/** The song's verdict, with the backbone's tags for models that have them. */
+function verdict(model, probabilities, p) {
+  const result = model.verdict(probabilities, Float64Array.from(p.info.segmentStarts));
+  const tags = model.songTags(p.embeddings[0]);
+  if (tags.length > 0) result.tags = tags;
+  return result;
+}
+
 async function rerun({ id, song: songId, model }) {
   const song = songs.get(songId);
-  if (!song || song.extractor) throw new Error('that song is no longer held; classify it again');
+  if (!song?.done) throw new Error('that song is no longer held; classify it again');
   const loaded = await modelOrError(model);
+  const key = loaded.model.embeddingKey();
+  const held = song.pipelines.find((p) => p.key === key);
+  if (!held) {
+    throw new Error(`that song was analysed for another kind of model; drop it again to classify it with “${model}”`);
+  }
   const start = performance.now();
-  const probabilities = loaded.model.segmentProbabilities(concat(song.mfcc));
-  const result = loaded.model.verdict(probabilities, Float64Array.from(song.info.segmentStarts));
+  const probabilities = loaded.model.probabilitiesOfEmbeddings(held.embeddings[0]);
+  const result = verdict(loaded.model, probabilities, held);
   song.model = model;
-  postMessage({ type: MSG.RESULT, id, model, result, classifyMs: performance.now() - start });
+  postMessage({
+    type: MSG.RESULT, id, model, result, classifyMs: performance.now() - start,
+    info: held.info,
+  });
 }
 
 /** The decoder package (symphonia in wasm), loaded the first time it is needed. */
@@ -177,8 +250,8 @@ async function decode({ id, name, bytes }) {
 
 /** Live mode: classifies each window the microphone's frames complete. */
 async function listen({ id, model, sampleRate, port }) {
-  const { model: loaded } = await modelOrError(model);
-  const listener = new LiveListener(sampleRate);
+  const { model: loaded, card } = await modelOrError(model);
+  const listener = LiveListener.withSettings(sampleRate, card.features);
   const live = { listener, port, busyMs: 0 };
   listeners.set(id, live);
   port.onmessage = ({ data: frames }) => {

@@ -162,7 +162,11 @@ mod tests {
 
     #[test]
     fn a_finished_stream_equals_the_batch_output_exactly() {
-        for (len, from, to) in [(33_075, 22_050, 16_000), (100_000, 44_100, 16_000), (5_000, 22_050, 16_000)] {
+        for (len, from, to) in [
+            (33_075, 22_050, 16_000),
+            (100_000, 44_100, 16_000),
+            (5_000, 22_050, 16_000),
+        ] {
             let tone = synth::tone(440.0, len as f64 / f64::from(from), from, 0.5);
             let batch = resample(&tone, from, to).unwrap();
             for piece in [1000, 4096, 30_000] {
@@ -173,7 +177,10 @@ mod tests {
                 }
                 out.extend(stream.finish().unwrap());
                 assert_eq!(stream.output_len(tone.len()), batch.len());
-                assert_eq!(out, batch, "{len} samples {from} -> {to} Hz in pieces of {piece}");
+                assert_eq!(
+                    out, batch,
+                    "{len} samples {from} -> {to} Hz in pieces of {piece}"
+                );
             }
         }
     }

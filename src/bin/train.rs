@@ -220,7 +220,10 @@ fn run(args: Args) -> Result<()> {
         );
     }
     if !(0.0..1.0).contains(&args.head_dropout) {
-        anyhow::bail!("--head-dropout {}: must be at least 0 and below 1", args.head_dropout);
+        anyhow::bail!(
+            "--head-dropout {}: must be at least 0 and below 1",
+            args.head_dropout
+        );
     }
     if !(0.0..=1.0).contains(&args.mixup) {
         anyhow::bail!("--mixup {}: must be between 0 (off) and 1", args.mixup);

@@ -335,7 +335,10 @@ mod tests {
     fn musicnn_compression_rounds_only_the_power_to_float16() {
         // 0.001 as float16 is 0.0010004044; log10(10000 * that + 1) in float32.
         let rounded = 0.001_000_404_4_f32;
-        assert_eq!(musicnn_log_compression(0.001), libm::log10f(10_000.0 * rounded + 1.0));
+        assert_eq!(
+            musicnn_log_compression(0.001),
+            libm::log10f(10_000.0 * rounded + 1.0)
+        );
         assert_eq!(musicnn_log_compression(0.0), 0.0);
         // Loud bands stay finite (float16 holds powers up to 65 504).
         assert!((musicnn_log_compression(37.7) - libm::log10f(377_001.0)).abs() < 1e-3);

@@ -40,6 +40,8 @@ pub const ARCHITECTURE_NAMES: [&str; 5] = ["ann", "ann-reg", "cnn", "rnn", "musi
 /// An architecture and its shape: the part of the model card that builds the network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "kebab-case")]
+// One per model and never in bulk, so the musicnn variant's size costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Architecture {
     /// Dense network.
     Ann(AnnConfig),
@@ -141,6 +143,8 @@ impl Architecture {
 
 /// Any of the four networks.
 #[derive(Module, Debug)]
+// One per model and never in bulk, so the musicnn variant's size costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Network {
     /// `ann` or `ann-reg`.
     Ann(Ann),

@@ -293,6 +293,9 @@ fn mask_crc(crc: u32) -> u32 {
     crc.rotate_right(15).wrapping_add(CRC_MASK_DELTA)
 }
 
+/// Key-value pairs of a table or block, in order.
+type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// A cursor over bytes, reading varints and slices, that never reads past the end.
 struct Cursor<'a> {
     bytes: &'a [u8],
@@ -377,7 +380,7 @@ impl BlockHandle {
 }
 
 /// All key-value pairs of an SSTable, in order.
-fn read_table(index: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, CheckpointError> {
+fn read_table(index: &[u8]) -> Result<Pairs, CheckpointError> {
     let len = index.len();
     if len < FOOTER_LEN {
         return Err(CheckpointError::IndexTooShort { len });
@@ -399,7 +402,7 @@ fn read_table(index: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, CheckpointError> 
     let index_handle = BlockHandle::decode(&mut cursor).map_err(footer_error)?;
 
     let index_block = read_block(index, index_handle, "index block")?;
-    let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut pairs: Pairs = Vec::new();
     for (_, handle_bytes) in index_block {
         let handle = BlockHandle::decode(&mut Cursor::new(&handle_bytes)).map_err(|reason| {
             CheckpointError::MalformedIndex {
@@ -433,7 +436,7 @@ fn read_block(
     file: &[u8],
     handle: BlockHandle,
     block: &'static str,
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, CheckpointError> {
+) -> Result<Pairs, CheckpointError> {
     let error = |reason: String| CheckpointError::MalformedIndex {
         block,
         offset: handle.offset,
@@ -475,7 +478,7 @@ fn read_block(
 
 /// The key-value pairs of one block's contents (keys prefix-compressed against the
 /// previous key; a restart array of `u32` offsets and its length at the end).
-fn decode_block(contents: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+fn decode_block(contents: &[u8]) -> Result<Pairs, String> {
     if contents.len() < 4 {
         return Err(format!(
             "{} bytes, too short for a restart count",
@@ -496,7 +499,7 @@ fn decode_block(contents: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
             )
         })?;
     let mut cursor = Cursor::new(&contents[..entries_end]);
-    let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut pairs: Pairs = Vec::new();
     let mut key: Vec<u8> = Vec::new();
     while !cursor.is_empty() {
         let shared = cursor.varint32()?;
@@ -787,6 +790,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::manual_rotate)] // LevelDB's definition, spelled as it spells it.
     fn masking_round_trips_and_matches_leveldb() {
         for crc in [0, 1, 0xdead_beef, u32::MAX] {
             assert_eq!(unmask_crc(mask_crc(crc)), crc);

@@ -14,8 +14,8 @@ use burn::prelude::*;
 use rayon::prelude::*;
 
 use super::{
-    Examples, FeatureCache, FitOptions, Side, TrainError, TrainOptions, TrainOutcome, Track,
-    TrackSet, assign_tracks, balanced_class_weights, evaluate, find_tracks, fit, predict,
+    Examples, FeatureCache, FitOptions, Side, Track, TrackSet, TrainError, TrainOptions,
+    TrainOutcome, assign_tracks, balanced_class_weights, evaluate, find_tracks, fit, predict,
     progress_bar, write_model,
 };
 use crate::card::{
@@ -199,7 +199,8 @@ fn embed_patches(
             .iter()
             .flat_map(|s| s.mfcc.data.iter().copied())
             .collect();
-        let input = Tensor::<3>::from_data(TensorData::new(data, [batch.len(), frames, mels]), &device);
+        let input =
+            Tensor::<3>::from_data(TensorData::new(data, [batch.len(), frames, mels]), &device);
         let output = backbone.forward(input);
         let embedded = Tensor::cat(
             vec![
@@ -265,6 +266,10 @@ fn from_cache(segments: Vec<SegmentMfcc>) -> Vec<Vec<f32>> {
     segments.into_iter().map(|s| s.mfcc.data).collect()
 }
 
+/// Each track's embeddings (`None`: excluded or unreadable), the files skipped with the
+/// reason, and how many tracks came from the cache.
+type Embedded = (Vec<Option<TrackEmbeddings>>, Vec<String>, usize);
+
 /// Embeddings of every track that is on a side of the split, in parallel, through the
 /// cache (keyed by file, feature settings and the backbone's checksum). Returns them, the
 /// files skipped with the reason, and how many came from the cache.
@@ -273,14 +278,14 @@ fn embed_tracks(
     sides: &[Side],
     backbone: &Backbone,
     options: &TrainOptions,
-) -> Result<(Vec<Option<TrackEmbeddings>>, Vec<String>, usize), TrainError> {
-    MfccExtractor::new(options.features.clone())
-        .map_err(|e| TrainError::Options(e.to_string()))?;
+) -> Result<Embedded, TrainError> {
+    MfccExtractor::new(options.features.clone()).map_err(|e| TrainError::Options(e.to_string()))?;
     let cache = options.cache.as_ref().map(|dir| {
         FeatureCache::new(
             &dir.join(format!(
                 "musicnn-{}",
-                &backbone.source.checkpoint_sha256[..16.min(backbone.source.checkpoint_sha256.len())]
+                &backbone.source.checkpoint_sha256
+                    [..16.min(backbone.source.checkpoint_sha256.len())]
             )),
             &options.features,
         )
@@ -329,7 +334,9 @@ fn embed_tracks(
                 if let Some(cache) = &cache {
                     let stored = cache
                         .store(&track.path, "musicnn-aligned", &to_cache(&embedded.aligned))
-                        .and_then(|()| cache.store(&track.path, variant, &to_cache(&embedded.shifted)));
+                        .and_then(|()| {
+                            cache.store(&track.path, variant, &to_cache(&embedded.shifted))
+                        });
                     if let Err(e) = stored {
                         bar.suspend(|| eprintln!("warning: embedding cache not written: {e}"));
                     }
@@ -342,10 +349,12 @@ fn embed_tracks(
     let mut skipped = Vec::new();
     let embedded = results
         .into_iter()
-        .map(|r| r.unwrap_or_else(|e| {
-            skipped.push(e);
-            None
-        }))
+        .map(|r| {
+            r.unwrap_or_else(|e| {
+                skipped.push(e);
+                None
+            })
+        })
         .collect();
     Ok((embedded, skipped, hits.into_inner()))
 }
@@ -471,7 +480,10 @@ fn assess(
                 )
             })
         };
-        (part(true).unwrap_or_else(|| evaluate(&[], &[], &[], genres)), part(false))
+        (
+            part(true).unwrap_or_else(|| evaluate(&[], &[], &[], genres)),
+            part(false),
+        )
     };
     let grid = PRIOR_GRID
         .iter()

@@ -62,7 +62,7 @@ test('a page on another origin embeds two widgets that share one worker', async 
     return document.getElementById('one').classify(new File([data], 'classical.ogg'));
   }, bytes);
   assert.equal(result.genre, 'classical');
-  assert.equal(result.model, 'cnn');
+  assert.equal(result.model, 'musicnn');
   assert.equal(result.segments.length, 10);
   const events = await page.evaluate(() => window.events);
   const progress = events.filter((e) => e.type === 'genre-progress' && e.id === 'one');
@@ -99,7 +99,7 @@ test('a page on another origin embeds two widgets that share one worker', async 
   assert.equal(await page.inputValue('#two #model'), 'rnn');
 
   // Each model's card was fetched once, from the widget's origin.
-  assert.deepEqual(cards.map((u) => new URL(u).pathname).sort(), ['/models/ann/card.json', '/models/cnn/card.json', '/models/rnn/card.json']);
+  assert.deepEqual(cards.map((u) => new URL(u).pathname).sort(), ['/models/ann/card.json', '/models/musicnn/card.json', '/models/rnn/card.json']);
   assert.ok(cards.every((u) => u.startsWith(widget.url)));
 
   // A bad file: the promise rejects with the reason and genre-error fires.
@@ -159,7 +159,7 @@ test('loadClassifier works without UI in a page and inside a Web Worker', async 
   const [samples] = nativeSamples([path.join(DATA, 'pop/pop.00002.ogg')]);
   const file = path.join(scratch, 'pop.wav');
   writeFileSync(file, wav([samples], 22050));
-  const cli = classifyCli(file);
+  const cli = classifyCli(file, 'cnn');
   const page = await browser.newPage();
   await page.goto(`${host.url}host.html`);
   const wavBase64 = readFileSync(file).toString('base64');

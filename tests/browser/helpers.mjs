@@ -129,7 +129,7 @@ export function nativeSamples(clips) {
 export async function statusText(page) { return (await page.textContent('#status-text')).trim(); }
 
 /** `classify --json` of `file` with a shipped model, parsed. */
-export function classifyCli(file, model = 'cnn') {
+export function classifyCli(file, model = 'musicnn') {
   const out = execFileSync('cargo', ['run', '--quiet', '--profile', 'ci', '--bin', 'classify', '--',
     '--json', '--model', path.join(ROOT, 'www/models', model), file], { cwd: ROOT, encoding: 'utf8' });
   return JSON.parse(out);

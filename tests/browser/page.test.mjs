@@ -30,16 +30,17 @@ async function heatmapVariety(page) {
   });
 }
 
-test('a real clip shows its waveform and MFCC heatmap', async () => {
+test('a real clip shows its waveform and the log-mel spectrogram musicnn hears', async () => {
   const { page, errors } = await openPage(browser, server.url, { viewport: { width: 1000, height: 900 } });
   assert.equal(await analyse(page, path.join(DATA, 'blues/blues.00000.ogg')), 'done');
   const facts = await page.textContent('#result-facts');
-  assert.match(facts, /30\.0 s · 1 channel · 10 segments of 3 s/);
+  assert.match(facts, /30\.0 s · 1 channel · 10 segments of 2\.99 s/);
+  assert.match(await page.textContent('#heatmap-title'), /Log-mel spectrogram/);
   assert.equal(await page.textContent('#result-title'), 'blues.00000.ogg');
   assert.ok(await heatmapVariety(page) > 50, 'heatmap looks blank');
   assert.ok(await page.isHidden('#status'), 'status should be hidden after a result');
   const analysis = await page.evaluate(() => ({ n: document.querySelector('genre-classifier').lastAnalysis.segments.length, len: document.querySelector('genre-classifier').lastAnalysis.segments[0].length }));
-  assert.deepEqual(analysis, { n: 10, len: 130 * 13 });
+  assert.deepEqual(analysis, { n: 10, len: 187 * 96 });
   await page.screenshot({ path: path.join(SHOTS, 'page-blues.png'), fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();
@@ -52,6 +53,8 @@ test('the page computes librosa-exact MFCCs from the samples it is given', async
   const expected = fixtures.cases.find((c) => c.name === 'jazz.00002');
   const [samples] = nativeSamples([path.join(DATA, 'jazz/jazz.00002.ogg')]);
   const { page } = await openPage(browser, server.url);
+  await page.selectOption('#model', 'cnn');
+  await page.waitForFunction(() => document.querySelector('genre-classifier').classifier?.model === 'cnn');
   const file = { name: 'jazz.wav', mimeType: 'audio/wav', buffer: floatWav(samples, 22050) };
   assert.equal(await analyse(page, file), 'done');
   const ours = await page.evaluate(() => document.querySelector('genre-classifier').lastAnalysis.segments.map((s) => Array.from(s)));
@@ -119,10 +122,10 @@ for (const [what, file, message] of badInputs) {
   });
 }
 
-test('a 2 s clip at 8 kHz is resampled, padded to one segment, and says so', async () => {
+test('a 2 s clip at 8 kHz is resampled, looped to one patch, and says so', async () => {
   const { page } = await openPage(browser, server.url);
   assert.equal(await analyse(page, { name: 'short.wav', mimeType: 'audio/wav', buffer: floatWav(tone(2, 8000), 8000) }), 'done');
-  assert.match(await page.textContent('#result-facts'), /padded with silence/);
+  assert.match(await page.textContent('#result-facts'), /looped to fill it/);
   await page.close();
 });
 
