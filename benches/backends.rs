@@ -8,7 +8,7 @@ use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
-use genre_classifier::models::{ARCHITECTURE_NAMES, Architecture};
+use genre_classifier::models::{Architecture, TUTORIAL_ARCHITECTURES};
 
 fn median_ms(mut run: impl FnMut(), repeats: usize) -> f64 {
     run();
@@ -34,7 +34,7 @@ fn input(batch: usize, device: &Device) -> Tensor<3> {
 fn main() {
     let backends = [("ndarray", Device::ndarray()), ("flex", Device::flex())];
     println!("model    backend   infer 10 segs (ms)   train step 32 (ms)");
-    for name in ARCHITECTURE_NAMES {
+    for name in TUTORIAL_ARCHITECTURES {
         let Some(arch) = Architecture::tutorial(name, 130, 13, 10) else {
             continue;
         };

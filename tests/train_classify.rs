@@ -248,7 +248,7 @@ fn exported_weights_load_back_to_identical_outputs() {
     let device = cpu_device();
     let settings = FeatureSettings::default();
     let labels: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
-    for name in genre_classifier::models::ARCHITECTURE_NAMES {
+    for name in genre_classifier::models::TUTORIAL_ARCHITECTURES {
         let architecture = genre_classifier::models::Architecture::tutorial(
             name,
             settings.frames_per_segment(),

@@ -35,7 +35,11 @@ pub fn cpu_device() -> Device {
 }
 
 /// The architectures by name, as users pick them (`--model cnn`).
-pub const ARCHITECTURE_NAMES: [&str; 5] = ["ann", "ann-reg", "cnn", "rnn", "musicnn"];
+pub const ARCHITECTURE_NAMES: [&str; 5] = ["musicnn", "ann", "ann-reg", "cnn", "rnn"];
+
+/// The tutorial's four architectures, trained from scratch on MFCCs (what
+/// [`Architecture::tutorial`] builds).
+pub const TUTORIAL_ARCHITECTURES: [&str; 4] = ["ann", "ann-reg", "cnn", "rnn"];
 
 /// An architecture and its shape: the part of the model card that builds the network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,8 +60,8 @@ pub enum Architecture {
 }
 
 impl Architecture {
-    /// The tutorial's shape of architecture `name` (one of the first four
-    /// [`ARCHITECTURE_NAMES`]) for segments of `frames × coefficients` and `classes`
+    /// The tutorial's shape of architecture `name` (one of
+    /// [`TUTORIAL_ARCHITECTURES`]) for segments of `frames × coefficients` and `classes`
     /// genres; `None` for other names (musicnn is built from its checkpoint instead).
     pub fn tutorial(
         name: &str,
