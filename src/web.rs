@@ -67,6 +67,21 @@ fn js_sample_rate(rate: f64) -> Result<u32, JsError> {
     }
 }
 
+/// Pushes samples at the feature rate into a song's stream; the features of the segments
+/// they complete, concatenated.
+fn stream_segments(
+    stream: &mut SegmentStream,
+    samples: &[f32],
+    extractor: &mut MfccExtractor,
+) -> Result<Float32Array, JsError> {
+    let done = stream.push(samples, extractor).map_err(js_error)?;
+    let values: Vec<f32> = done
+        .iter()
+        .flat_map(|s| s.mfcc.data.iter().copied())
+        .collect();
+    Ok(Float32Array::from(values.as_slice()))
+}
+
 /// Feature settings from a JS object (a model card's `features`).
 fn settings_from_js(settings: &JsValue) -> Result<FeatureSettings, JsError> {
     // Through JSON rather than serde-wasm-bindgen, which ignores unknown fields: a
@@ -228,15 +243,7 @@ impl FeatureExtractor {
             return Ok(Float32Array::new_with_length(0));
         };
         let tail = resampler.finish().map_err(js_error)?;
-        let done = song
-            .stream
-            .push(&tail, &mut self.extractor)
-            .map_err(js_error)?;
-        let values: Vec<f32> = done
-            .iter()
-            .flat_map(|s| s.mfcc.data.iter().copied())
-            .collect();
-        Ok(Float32Array::from(values.as_slice()))
+        stream_segments(&mut song.stream, &tail, &mut self.extractor)
     }
 
     /// What the features of this extractor are keyed by: equal to `embeddingKey()` of
@@ -285,15 +292,7 @@ impl FeatureExtractor {
             Some(r) => r.push(&mono).map_err(js_error)?,
             None => mono,
         };
-        let done = song
-            .stream
-            .push(&at_rate, &mut self.extractor)
-            .map_err(js_error)?;
-        let values: Vec<f32> = done
-            .iter()
-            .flat_map(|s| s.mfcc.data.iter().copied())
-            .collect();
-        Ok(Float32Array::from(values.as_slice()))
+        stream_segments(&mut song.stream, &at_rate, &mut self.extractor)
     }
 
     /// Segments of the current song computed so far.

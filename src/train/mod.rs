@@ -412,18 +412,11 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
                 valid_segments: valid_labels.len(),
             },
             split: options.split.describe(),
-            hyperparameters: Hyperparameters {
-                learning_rate: fit_options.learning_rate,
-                batch_size: fit_options.batch_size,
-                max_epochs: fit_options.max_epochs,
-                patience: fit_options.patience,
-                seed: fit_options.seed,
-                class_balance: format!(
-                    "class-weighted cross-entropy, weight (n/(classes·n_c))^{} per genre",
-                    options.class_balance
-                ),
-                augmentation: augmentation_summary(use_shifted, &fit_options, options.gain_db),
-            },
+            hyperparameters: hyperparameters(
+                &fit_options,
+                options.class_balance,
+                augmentation_summary(use_shifted, &fit_options, options.gain_db),
+            ),
             history: fitted.history.clone(),
             best_epoch: fitted.best_epoch,
             validation,
@@ -442,6 +435,21 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
         skipped,
         cached_files,
     })
+}
+
+/// The card's record of the optimiser and loop settings of a run.
+fn hyperparameters(fit: &FitOptions, class_balance: f32, augmentation: String) -> Hyperparameters {
+    Hyperparameters {
+        learning_rate: fit.learning_rate,
+        batch_size: fit.batch_size,
+        max_epochs: fit.max_epochs,
+        patience: fit.patience,
+        seed: fit.seed,
+        class_balance: format!(
+            "class-weighted cross-entropy, weight (n/(classes·n_c))^{class_balance} per genre"
+        ),
+        augmentation,
+    }
 }
 
 /// The model card's phrase for the augmentation used.

@@ -19,8 +19,8 @@ use super::{
     progress_bar, write_model,
 };
 use crate::card::{
-    CARD_FORMAT, CARD_VERSION, DataSummary, Evaluation, GenreCounts, Hyperparameters, ModelCard,
-    Normalization, PriorScore, TrainingReport, WEIGHTS_FILE, WeightsInfo,
+    CARD_FORMAT, CARD_VERSION, DataSummary, Evaluation, GenreCounts, ModelCard, Normalization,
+    PriorScore, TrainingReport, WEIGHTS_FILE, WeightsInfo,
 };
 use crate::features::{FeatureSettings, Mfcc, MfccExtractor, SegmentMfcc};
 use crate::inference::Classifier;
@@ -115,18 +115,11 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
         training: Some(TrainingReport {
             data: summarise_data(options, &corpus, &sides, &train, &valid),
             split: options.split.describe(),
-            hyperparameters: Hyperparameters {
-                learning_rate: fit_options.learning_rate,
-                batch_size: fit_options.batch_size,
-                max_epochs: fit_options.max_epochs,
-                patience: fit_options.patience,
-                seed: fit_options.seed,
-                class_balance: format!(
-                    "class-weighted cross-entropy, weight (n/(classes·n_c))^{} per genre",
-                    options.class_balance
-                ),
-                augmentation: augmentation_summary(options),
-            },
+            hyperparameters: super::hyperparameters(
+                &fit_options,
+                options.class_balance,
+                augmentation_summary(options),
+            ),
             history: head.1.history,
             best_epoch: head.1.best_epoch,
             validation: assessment.tracks,
