@@ -7,6 +7,7 @@
 mod ann;
 mod cnn;
 mod musicnn;
+mod musicnn_frontend;
 mod musicnn_genre;
 #[cfg(not(target_arch = "wasm32"))]
 mod musicnn_wheel;
@@ -15,7 +16,10 @@ mod tf_checkpoint;
 
 pub use ann::{Ann, AnnConfig};
 pub use cnn::{Cnn, CnnConfig, ConvBlock, ConvBlockConfig};
-pub use musicnn::{MSD_TAGS, Musicnn, MusicnnConfig, MusicnnFeatures, MusicnnOutput};
+pub use musicnn::{
+    FrontendFormulation, MSD_TAGS, Musicnn, MusicnnConfig, MusicnnFeatures, MusicnnOutput,
+    MusicnnProfile, StageInfo,
+};
 pub use musicnn_genre::{
     BackboneSource, GenreTags, MusicnnGenre, MusicnnGenreConfig, TagPrior, default_head,
 };

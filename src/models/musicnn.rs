@@ -35,6 +35,11 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig1d, PaddingConfig2d, Relu};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+mod profile;
+
+pub use profile::{MusicnnProfile, StageInfo};
+
+use super::musicnn_frontend::{UnfoldedBlock, host_values};
 use super::tf_checkpoint::{CheckpointError, TfCheckpoint};
 
 /// The 50 tags of `MSD_musicnn`, in the order of its logits (musicnn/configuration.py
@@ -318,11 +323,47 @@ pub struct FrontendBlock {
 }
 
 impl FrontendBlock {
-    /// `[batch, 1, frames, mels]` → `[batch, filters, frames]`.
+    /// `[batch, 1, frames, mels]` → `[batch, filters, frames]`, with burn's `Conv2d`.
     fn forward(&self, x: Tensor<4>, activation: &Relu) -> Tensor<3> {
         let x = self.norm.forward(activation.forward(self.conv.forward(x)));
         x.max_dim(3).squeeze_dim(3)
     }
+
+    /// The block's weights for [`UnfoldedBlock::forward`], with `pad` zero frames before
+    /// and after the patch (the conv's own time padding).
+    fn unfolded(&self, (pad_before, pad_after): (usize, usize)) -> UnfoldedBlock {
+        let [filters, _, kernel_time, kernel_freq] = self.conv.weight.dims();
+        let bias = match &self.conv.bias {
+            Some(b) => host_values(b.val()),
+            None => vec![0.0; filters],
+        };
+        UnfoldedBlock {
+            weight: self
+                .conv
+                .weight
+                .val()
+                .reshape([filters, kernel_time * kernel_freq]),
+            bias,
+            scale: host_values(self.norm.scale.val()),
+            shift: host_values(self.norm.shift.val()),
+            kernel_time,
+            kernel_freq,
+            pad_before,
+            pad_after,
+        }
+    }
+}
+
+/// How [`Musicnn`] computes its front end; both give the same maps (within float
+/// rounding, tests/musicnn_parity.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FrontendFormulation {
+    /// Unfold + matmul, reduced over frequency chunk by chunk (the fast one; see
+    /// `musicnn_frontend.rs`).
+    #[default]
+    Unfolded,
+    /// burn's `Conv2d` layers, as musicnn's Keras code reads: the reference.
+    Conv2d,
 }
 
 /// A mid-end block: conv over time across all channels (ReLU) → batch norm.
@@ -399,41 +440,99 @@ impl Musicnn {
     ///
     /// As [`Musicnn::forward`].
     pub fn forward_features(&self, patches: Tensor<3>) -> MusicnnFeatures {
-        let relu = &self.activation;
-        let x = self.input_norm.forward(patches.unsqueeze_dim::<4>(1));
-        let block = |b: &FrontendBlock| b.forward(x.clone(), relu);
-        let timbral: Vec<Tensor<3>> = self.timbral.iter().map(block).collect();
-        let temporal: Vec<Tensor<3>> = self.temporal.iter().map(block).collect();
-        let frontend = Tensor::cat(timbral.iter().chain(&temporal).cloned().collect(), 1);
+        self.forward_with(patches, FrontendFormulation::default())
+    }
 
-        // Mid end: the first block adapts the channels (cnn1), the next two add their
-        // input back (cnn2 = conv2(cnn1) + cnn1, cnn3 = conv3(cnn2) + cnn2).
+    /// [`Musicnn::forward_features`] with the front end computed as `formulation` says.
+    ///
+    /// # Panics
+    ///
+    /// As [`Musicnn::forward`].
+    pub fn forward_with(
+        &self,
+        patches: Tensor<3>,
+        formulation: FrontendFormulation,
+    ) -> MusicnnFeatures {
+        let (timbral, temporal) = self.frontend(patches, formulation);
+        let frontend = Tensor::cat(timbral.iter().chain(&temporal).cloned().collect(), 1);
+        let midend = self.midend(frontend.clone());
+        let mut all = vec![frontend];
+        all.extend(midend.iter().cloned());
+        let output = self.backend(Tensor::cat(all, 1));
+        MusicnnFeatures {
+            timbral: Tensor::cat(timbral, 1),
+            temporal: Tensor::cat(temporal, 1),
+            midend,
+            output,
+        }
+    }
+
+    /// Front end: log-mel patches `[batch, frames, mels]` → the timbral and the temporal
+    /// blocks' maps, `[batch, filters, frames]` each.
+    fn frontend(
+        &self,
+        patches: Tensor<3>,
+        formulation: FrontendFormulation,
+    ) -> (Vec<Tensor<3>>, Vec<Tensor<3>>) {
+        match formulation {
+            FrontendFormulation::Conv2d => {
+                let x = self.input_norm.forward(patches.unsqueeze_dim::<4>(1));
+                let block = |b: &FrontendBlock| b.forward(x.clone(), &self.activation);
+                let timbral = self.timbral.iter().map(block).collect();
+                let temporal = self.temporal.iter().map(block).collect();
+                (timbral, temporal)
+            }
+            FrontendFormulation::Unfolded => self.frontend_unfolded(patches),
+        }
+    }
+
+    /// Mid end: the front end `[batch, 561, frames]` → musicnn's `cnn1`, `cnn2`, `cnn3`
+    /// (`[batch, 64, frames]` each). The first block adapts the channels, the next two
+    /// add their input back (cnn2 = conv2(cnn1) + cnn1, cnn3 = conv3(cnn2) + cnn2).
+    fn midend(&self, frontend: Tensor<3>) -> Vec<Tensor<3>> {
         let mut midend: Vec<Tensor<3>> = Vec::with_capacity(self.midend.len());
         for block in &self.midend {
             let input = midend.last().unwrap_or(&frontend).clone();
-            let y = block.forward(input.clone(), relu);
+            let y = block.forward(input.clone(), &self.activation);
             midend.push(if midend.is_empty() { y } else { y + input });
         }
-        let mut all = vec![frontend];
-        all.extend(midend.iter().cloned());
-        let all = Tensor::cat(all, 1); // [batch, 753, frames]
+        midend
+    }
 
+    /// Back end: the front and mid ends `[batch, 753, frames]` → pooled, penultimate,
+    /// logits.
+    fn backend(&self, all: Tensor<3>) -> MusicnnOutput {
+        let relu = &self.activation;
         let max = all.clone().max_dim(2).squeeze_dim::<2>(2);
         let mean = all.mean_dim(2).squeeze_dim::<2>(2);
         let pooled = Tensor::cat(vec![max, mean], 1);
         let hidden = relu.forward(self.dense.forward(self.pool_norm.forward(pooled.clone())));
         let penultimate = self.dense_norm.forward(hidden);
         let tag_logits = self.output.forward(penultimate.clone());
-        MusicnnFeatures {
-            timbral: Tensor::cat(timbral, 1),
-            temporal: Tensor::cat(temporal, 1),
-            midend,
-            output: MusicnnOutput {
-                pooled,
-                penultimate,
-                tag_logits,
-            },
+        MusicnnOutput {
+            pooled,
+            penultimate,
+            tag_logits,
         }
+    }
+
+    /// The timbral and temporal maps, each block as unfold + matmul.
+    fn frontend_unfolded(&self, patches: Tensor<3>) -> (Vec<Tensor<3>>, Vec<Tensor<3>>) {
+        let device = patches.device();
+        let dims = patches.dims();
+        let x = host_values(self.input_norm.forward(patches));
+        let run = |b: &FrontendBlock, pad| b.unfolded(pad).forward(&x, dims, &device);
+        let timbral = self
+            .timbral
+            .iter()
+            .map(|b| run(b, timbral_padding()))
+            .collect();
+        let temporal = self
+            .temporal
+            .iter()
+            .map(|b| run(b, temporal_padding(b)))
+            .collect();
+        (timbral, temporal)
     }
 
     /// The network of shape `config` with the weights of a musicnn TF checkpoint (see
@@ -525,6 +624,18 @@ impl Musicnn {
         )?;
         Ok(net)
     }
+}
+
+/// Zero frames before and after the patch for a timbral block: 3 + 3.
+fn timbral_padding() -> (usize, usize) {
+    (TIME_KERNEL / 2, TIME_KERNEL / 2)
+}
+
+/// Zero frames before and after the patch for a temporal block: TF 'same' with stride 1,
+/// `(k − 1) / 2` before and the rest after.
+fn temporal_padding(block: &FrontendBlock) -> (usize, usize) {
+    let k = block.conv.weight.dims()[2];
+    ((k - 1) / 2, k - 1 - (k - 1) / 2)
 }
 
 /// TF's conv kernel `[kh, kw, in, out]` (HWIO) as burn's `[out, in, kh, kw]`.
