@@ -137,8 +137,11 @@ then make sure '$dir' is on PATH and 'wasm-bindgen --version' prints $want, and 
 }
 
 # wasm_package OUT_DIR TARGET_DIR [RUSTFLAGS] [cargo args...]: one wasm-bindgen package.
-# The shipped package uses wasm SIMD: the page benchmark's MFCCs of a 30 s clip take
-# 18 ms with it and 20-21 ms without (the networks on flex run the same either way).
+# The shipped packages use wasm SIMD, with burn's SIMD kernels (the crate feature `simd`):
+# musicnn's matmuls run at 13-15 G multiply-adds/s with them and 3-5 without
+# (../shared/docs/PERFORMANCE.md; `./build.sh bench` prints ours). Browsers without wasm
+# SIMD get the plain package, www/pkg-plain (no SIMD, with the decoder), which the worker
+# picks by WebAssembly.validate.
 WASM_FLAGS="-C target-feature=+simd128"
 wasm_package() {
     local out="$1" target_dir="$2" flags="${3-$WASM_FLAGS}"
@@ -153,9 +156,11 @@ wasm_package() {
 build_wasm() {
     log "building the wasm package"
     local start=$SECONDS
-    wasm_package "$PKG" "$WASM_TARGET_DIR" "${WASM_FLAGS}" --no-default-features
+    wasm_package "$PKG" "$WASM_TARGET_DIR" "${WASM_FLAGS}" --no-default-features --features simd
     log "building the decoder package (for files Web Audio cannot decode, and Web Workers)"
-    wasm_package "$ROOT/www/pkg-decode" "$WASM_TARGET_DIR" "${WASM_FLAGS}"
+    wasm_package "$ROOT/www/pkg-decode" "$WASM_TARGET_DIR" "${WASM_FLAGS}" --features simd
+    log "building the plain package (browsers without wasm SIMD)"
+    wasm_package "$ROOT/www/pkg-plain" "$ROOT/target/wasm-plain" ""
     local size gz
     size=$(stat -c %s "$PKG/genre_classifier_bg.wasm")
     gz=$(gzip -9 -c "$PKG/genre_classifier_bg.wasm" | wc -c)
@@ -168,7 +173,7 @@ build_wasm() {
 bench_wasm_backends() {
     local dir="$ROOT/target/wasm-bench"
     log "building wasm packages with flex and ndarray, with SIMD"
-    wasm_package "$dir/simd" "$dir/target-simd" "$WASM_FLAGS" --no-default-features --features wasm-backends
+    wasm_package "$dir/simd" "$dir/target-simd" "$WASM_FLAGS" --no-default-features --features wasm-backends,simd
     log "building wasm packages with flex and ndarray, without SIMD"
     wasm_package "$dir/no-simd" "$dir/target-no-simd" "" --no-default-features --features wasm-backends
     node tests/browser/bench_backends.mjs "$dir/simd" "$dir/no-simd"

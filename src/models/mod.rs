@@ -6,6 +6,7 @@
 
 mod ann;
 mod cnn;
+mod int8_weights;
 mod musicnn;
 mod musicnn_frontend;
 mod musicnn_genre;
@@ -16,6 +17,10 @@ mod tf_checkpoint;
 
 pub use ann::{Ann, AnnConfig};
 pub use cnn::{Cnn, CnnConfig, ConvBlock, ConvBlockConfig};
+pub use int8_weights::{
+    ChannelScales, Int8Dequantizer, Int8Scales, META_INT8_SCALES, check as check_int8_scales,
+    quantize as quantize_int8,
+};
 pub use musicnn::{
     FrontendFormulation, MSD_TAGS, Musicnn, MusicnnConfig, MusicnnFeatures, MusicnnOutput,
     MusicnnProfile, StageInfo,

@@ -1,12 +1,12 @@
 // The download budget, checked against what Chromium really fetches: every file the page
-// loads before the first song is in the measured list, and together they stay under 1.7 MB
+// loads before the first song is in the measured list, and together they stay under 1.5 MB
 // gzipped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { serve, launch, openPage } from './helpers.mjs';
 import { pageFiles, measure, BUDGET } from '../node/page_size.mjs';
 
-test('the page, its wasm and the default model download in under 1.7 MB gzipped', async () => {
+test('the page, its wasm and the default model download in under 1.5 MB gzipped', async () => {
   const server = await serve();
   const browser = await launch();
   try {
