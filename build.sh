@@ -328,6 +328,9 @@ case "${1:-build}" in
         benches/mfcc_vs_librosa.sh
         benches/preprocess_vs_librosa.sh
         build_wasm; ensure_browser_tools
+        cargo build --quiet --release --bin classify
+        cargo bench --quiet --bench musicnn
+        node tests/browser/bench_musicnn.mjs
         node tests/browser/bench.mjs
         node tests/browser/bench_live.mjs
         bench_wasm_backends ;;

@@ -383,6 +383,64 @@ fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
         .map_err(js_error)
 }
 
+/// musicnn's forward pass stage by stage, for the page benchmark
+/// (tests/browser/bench_musicnn.mjs): the caller times each `run` (the wasm has no clock).
+#[wasm_bindgen]
+pub struct MusicnnBench {
+    profile: crate::models::MusicnnProfile,
+}
+
+#[wasm_bindgen]
+impl MusicnnBench {
+    /// The backbone of `model` (a musicnn model) on `patches` synthetic patches, its
+    /// front end computed as `formulation` says ("unfolded" or "conv2d").
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        model: &GenreModel,
+        patches: usize,
+        formulation: &str,
+    ) -> Result<MusicnnBench, JsError> {
+        use crate::models::{FrontendFormulation, Network};
+        let Network::Musicnn(net) = model.classifier.network() else {
+            return Err(JsError::new("this model has no musicnn backbone"));
+        };
+        let formulation = match formulation {
+            "unfolded" => FrontendFormulation::Unfolded,
+            "conv2d" => FrontendFormulation::Conv2d,
+            other => return Err(JsError::new(&format!("unknown formulation “{other}”"))),
+        };
+        let backbone = net.backbone.clone();
+        let features = &model.classifier.card().features;
+        let [frames, mels] = [features.frames_per_segment(), features.coefficients()];
+        let n = patches.max(1) * frames * mels;
+        let values: Vec<f32> = (0..n).map(|i| (i * 7919 % 4000) as f32 / 1000.0).collect();
+        let device = cpu_device();
+        let x = burn::tensor::Tensor::<3>::from_data(
+            burn::tensor::TensorData::new(values, [patches.max(1), frames, mels]),
+            &device,
+        );
+        Ok(Self {
+            profile: crate::models::MusicnnProfile::new(backbone, x, formulation),
+        })
+    }
+
+    /// The stages: `[{ name, macs, matmul }]`, in the order of the forward pass.
+    pub fn stages(&self) -> Result<JsValue, JsError> {
+        to_js(&self.profile.stages())
+    }
+
+    /// Runs stage `index` once.
+    pub fn run(&self, index: usize) {
+        self.profile.run(index);
+    }
+
+    /// Runs burn's matmul once on stage `index`'s shape (nothing if it has none).
+    #[wasm_bindgen(js_name = runMatmul)]
+    pub fn run_matmul(&self, index: usize) {
+        self.profile.run_matmul(index);
+    }
+}
+
 /// A trained model (card + weights), ready to classify the segments a
 /// [`FeatureExtractor`] computes.
 #[wasm_bindgen]

@@ -185,7 +185,8 @@ export class Classifier {
    * `{ channels: Float32Array[], sampleRate }`. Resolves to `{ genre, probabilities,
    * segments: [{ start_s, genre, probabilities }], model, seconds, timings }`, the shape of
    * `classify --json` plus the model, length and times. Options: `onProgress({ done,
-   * total })`, `signal` (an AbortSignal to cancel).
+   * total, segments })` (segments: the verdicts of the segments just done, in order),
+   * `signal` (an AbortSignal to cancel).
    */
   async classify(input, options = {}) {
     const { result, model, info, timings } = await this.analyse(input, options);
@@ -207,6 +208,7 @@ export class Classifier {
     return new Promise((resolve, reject) => {
       let sent = 0;
       let info = null;
+      let firstSegmentMs = null;  // when the first segment's verdict arrived
       const mfcc = [];
       const stop = (error) => {
         engine.finish(id);
@@ -236,7 +238,10 @@ export class Classifier {
             break;
           }
           case MSG.SEGMENTS: mfcc.push(data.features); break;
-          case MSG.PROGRESS: onProgress?.({ done: data.done, total: data.total, wasmBytes: data.wasmBytes }); break;
+          case MSG.PROGRESS:
+            firstSegmentMs ??= performance.now() - start;
+            onProgress?.({ done: data.done, total: data.total, segments: data.segments, wasmBytes: data.wasmBytes });
+            break;
           case MSG.SILENT: stop(new ClassifyError('silent (nothing louder than -60 dBFS), so there is no genre to tell', 'silent')); break;
           case MSG.ERROR: stop(new ClassifyError(data.message, 'input')); break;
           case MSG.DONE:
@@ -246,7 +251,11 @@ export class Classifier {
             resolve({
               result: data.result, model: data.model, info, peaks: data.peaks, mfcc,
               channels: audio.sourceChannels ?? audio.numberOfChannels, wasmBytes: data.wasmBytes,
-              timings: { decodeMs, featureMs: data.featureMs, classifyMs: data.classifyMs, totalMs: performance.now() - start },
+              timings: {
+                decodeMs, featureMs: data.featureMs, classifyMs: data.classifyMs, firstSegmentMs,
+                helperPatches: data.helperPatches ?? 0,
+                totalMs: performance.now() - start,
+              },
             });
             break;
         }

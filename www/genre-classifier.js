@@ -290,16 +290,23 @@ function defineElement() {
       try {
         await this.starting;
         if (!this.classifier) throw new ClassifyError('no model could be loaded; choose one in the model list', 'model');
+        const sofar = {};
         const analysis = await this.classifier.analyse(input, {
           signal: controller.signal,
           onDecoded: () => { this.decodes++; },
-          onProgress: ({ done, total, wasmBytes }) => {
+          onProgress: ({ done, total, segments, wasmBytes }) => {
             if (this.job !== job) return;
             this.lastProgress = { done, total, wasmBytes };
-            if (total > 10) {
-              this.showStatus(`Analysing “${name}”: segment ${done} of ${total}`, { progress: done / total, cancellable: true });
+            // The genre so far (the mean of the segments done), on screen from the first.
+            for (const seg of segments ?? []) {
+              for (const [g, p] of Object.entries(seg.probabilities)) sofar[g] = (sofar[g] ?? 0) + p;
             }
-            this.dispatchEvent(new CustomEvent('genre-progress', { detail: { done, total }, bubbles: true, composed: true }));
+            const lead = Object.entries(sofar).sort((a, b) => b[1] - a[1])[0]?.[0];
+            const soFar = lead && done < total ? ` · so far ${genreName(lead)}` : '';
+            this.showStatus(`Analysing “${name}”: segment ${done} of ${total}${soFar}`, { progress: done / total, cancellable: true });
+            this.dispatchEvent(new CustomEvent('genre-progress', {
+              detail: { done, total, genre: lead ?? null, segments: segments ?? [] }, bubbles: true, composed: true,
+            }));
           },
         });
         if (this.job !== job) throw new ClassifyError('cancelled', 'cancelled');

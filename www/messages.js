@@ -18,8 +18,9 @@
 //   { type: 'need', id }                       send the next chunk (never sent ahead, so memory
 //                                              stays bounded on long songs)
 //   { type: 'segments', id, first, features }  features of segments first.. (MFCCs or log-mel), frames × n_mfcc each, frame-major
-//   { type: 'progress', id, done, total, wasmBytes }  segments classified so far; wasm memory size
-//   { type: 'done', id, result, peaks, model, featureMs, classifyMs, wasmBytes }
+//   { type: 'progress', id, done, total, segments, wasmBytes }  segments classified so far,
+//                                              the verdicts of those just done; wasm memory size
+//   { type: 'done', id, result, peaks, model, featureMs, classifyMs, helperPatches, wasmBytes }
 //                                              the song's verdict (as `classify --json`, without file)
 //   { type: 'result', id, model, result, classifyMs }  the answer to 'rerun'
 //   { type: 'silent', id }                     the song is silent: there is no genre to tell

@@ -1,13 +1,32 @@
-// The worker: owns the one wasm instance and the loaded models, shared by every classifier
+// The worker: owns the main wasm instance and the loaded models, shared by every classifier
 // and widget on the page. It turns chunks of a song into segment features (the model's
 // kind: musicnn's log-mel patches or MFCCs), embeds and classifies them as they complete,
 // and keeps each song's embeddings until told to forget them, so switching models re-runs
-// only the head or network. Messages are listed in messages.js.
-import init, { FeatureExtractor, GenreModel, LiveListener } from './pkg/genre_classifier.js';
+// only the head or network. A backbone's patches are shared with helper workers
+// (embed-pool.js) and reported in order as each is done. Messages are listed in messages.js.
 import { MSG } from './messages.js';
+import { EmbedPool, embedInOrder } from './embed-pool.js';
 
 const MODELS = new URL('./models/', import.meta.url);
 
+/** Whether this browser runs wasm SIMD: validates the smallest module that uses it
+ *  (v128 result, i8x16.splat, i8x16.popcnt). */
+function wasmSimd() {
+  const probe = [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0,
+    65, 0, 253, 15, 253, 98, 11];
+  try {
+    return WebAssembly.validate(new Uint8Array(probe));
+  } catch {
+    return false;
+  }
+}
+const SIMD = wasmSimd();
+/** The packages for this browser: with SIMD, the small one and the decoder beside it;
+ *  without, the plain package, which holds both. */
+const PKG = new URL(SIMD ? './pkg/genre_classifier.js' : './pkg-plain/genre_classifier.js', import.meta.url).href;
+const DECODER_PKG = new URL(SIMD ? './pkg-decode/genre_classifier.js' : './pkg-plain/genre_classifier.js', import.meta.url).href;
+
+let FeatureExtractor, GenreModel, LiveListener;
 let wasm = null;
 let reference = null;       // an extractor with the build's settings, to check model cards against
 const models = new Map();   // model (name or folder URL) → Promise<{ model, card }>
@@ -15,7 +34,9 @@ const songs = new Map();    // song id → its state (see begin)
 const listeners = new Map(); // live id → { listener, port }
 
 const ready = (async () => {
-  wasm = await init();
+  const pkg = await import(PKG);
+  ({ FeatureExtractor, GenreModel, LiveListener } = pkg);
+  wasm = await pkg.default();
   reference = new FeatureExtractor();
   postMessage({ type: MSG.READY, settings: reference.settings() });
 })();
@@ -49,12 +70,14 @@ function loadModel(model) {
         fetchOk(new URL('model.bpk', base), `weights of model “${model}”`).then((r) => r.arrayBuffer()),
       ]);
       const loaded = new GenreModel(card, new Uint8Array(weights));
+      let backbone = false;
       try {
         // The build's extractor for the card's kind of feature must compute exactly what
         // the model was trained on.
         const extractor = FeatureExtractor.ofKind(JSON.parse(card).features?.kind ?? 'mfcc');
         try {
           loaded.checkExtractor(extractor);
+          backbone = loaded.embeddingKey() !== extractor.featureKey();
         } finally {
           extractor.free();
         }
@@ -62,7 +85,9 @@ function loadModel(model) {
         loaded.free();
         throw e;
       }
-      return { model: loaded, card: loaded.card() };
+      // A backbone's patches are worth sharing with helper workers of their own.
+      const pool = backbone ? new EmbedPool(PKG, card, weights) : null;
+      return { model: loaded, card: loaded.card(), pool };
     })();
     models.set(model, loading);
     loading.catch(() => models.delete(model));  // a failed load may be retried
@@ -136,47 +161,74 @@ async function begin({ id, model, totalSamples, sampleRate }) {
   const { info } = pipelines[0];
   songs.set(id, {
     pipelines, info, model, probabilities: [], segments: 0, featureMs: 0, classifyMs: 0,
+    helperPatches: 0,
   });
   postMessage({ type: MSG.SONG, id, info });
   postMessage({ type: MSG.NEED, id });
 }
 
-/** Feeds one chunk (and, with `last`, the end of the song) to every pipeline; returns
- *  the features the song's own pipeline completed. */
+/** Feeds one chunk (and, with `last`, the end of the song) to every pipeline. The
+ *  others' embeddings are done here (their features, for the tutorial MFCCs); returns
+ *  the features the song's own pipeline completed, to embed next. */
 function feed(song, channels, last) {
-  let own = null;
-  for (const p of song.pipelines) {
+  return song.pipelines.map((p, i) => {
     let features = p.extractor.pushAudio(channels);
     if (last) {
       const tail = p.extractor.flushAudio();
       if (tail.length > 0) features = features.length > 0 ? concat([features, tail]) : tail;
     }
-    if (features.length > 0) p.embeddings.push(embed(p, features));
-    if (own === null) own = { features, embeddings: p.embeddings.at(-1) };
+    if (i > 0 && features.length > 0) p.embeddings.push(embed(p, features));
+    return features;
+  })[0];
+}
+
+/** Embeds, classifies and reports the segments in `features` (the song's own pipeline),
+ *  each one as soon as it and those before it are done. */
+async function classifySegments(id, song, loaded, features) {
+  const own = song.pipelines[0];
+  const per = song.info.framesPerSegment * song.info.nMfcc;
+  const count = features.length / per;
+  const report = (first, segmentFeatures, embeddings) => {
+    const probabilities = loaded.model.probabilitiesOfEmbeddings(embeddings);
+    own.embeddings.push(embeddings);
+    song.probabilities.push(probabilities);
+    const n = segmentFeatures.length / per;
+    song.segments += n;
+    const starts = Float64Array.from(song.info.segmentStarts.slice(first, first + n));
+    const { segments } = loaded.model.verdict(probabilities, starts);
+    postMessage({ type: MSG.SEGMENTS, id, first, features: segmentFeatures.slice() });
+    postMessage({
+      type: MSG.PROGRESS, id, done: song.segments, total: song.info.segments, segments,
+      wasmBytes: wasm.memory.buffer.byteLength,
+    });
+  };
+  const start = performance.now();
+  if (!loaded.pool) {  // no backbone: the whole chunk at once
+    report(song.segments, features, embed(own, features));
+    song.classifyMs += performance.now() - start;
+    return;
   }
-  return own;
+  const first = song.segments;
+  song.helperPatches += await embedInOrder({
+    features, per, count, pool: loaded.pool,
+    local: (k) => own.embedder.embed(features.subarray(k * per, (k + 1) * per)),
+    onReady: (k, embeddings) => report(first + k, features.subarray(k * per, (k + 1) * per), embeddings),
+    cancelled: () => !song.pipelines.length,
+  });
+  song.classifyMs += performance.now() - start;
 }
 
 async function chunk({ id, channels, last }) {
   const song = songs.get(id);
   if (!song?.pipelines.length) return;  // cancelled or forgotten
-  const { model } = await loadModel(song.model);
+  const loaded = await loadModel(song.model);
   if (!song.pipelines.length) return;  // forgotten meanwhile
-  let start = performance.now();
-  const { features, embeddings } = feed(song, channels, last);
+  const start = performance.now();
+  const features = feed(song, channels, last);
   song.featureMs += performance.now() - start;
-  if (features.length > 0) {
-    const first = song.segments;
-    song.segments += features.length / (song.info.framesPerSegment * song.info.nMfcc);
-    postMessage({ type: MSG.SEGMENTS, id, first, features: features.slice() });
-    start = performance.now();
-    song.probabilities.push(model.probabilitiesOfEmbeddings(embeddings));
-    song.classifyMs += performance.now() - start;
-    postMessage({
-      type: MSG.PROGRESS, id, done: song.segments, total: song.info.segments,
-      wasmBytes: wasm.memory.buffer.byteLength,
-    });
-  }
+  if (features.length > 0) await classifySegments(id, song, loaded, features);
+  if (!song.pipelines.length) return;  // forgotten while its patches were embedded
+  const { model } = loaded;
   if (!last) {
     postMessage({ type: MSG.NEED, id });
     return;
@@ -200,7 +252,7 @@ async function chunk({ id, channels, last }) {
   song.done = true;
   postMessage({
     type: MSG.DONE, id, result, peaks, model: song.model, wasmBytes,
-    featureMs: song.featureMs, classifyMs: song.classifyMs,
+    featureMs: song.featureMs, classifyMs: song.classifyMs, helperPatches: song.helperPatches,
   }, [peaks.buffer]);
 }
 
@@ -234,7 +286,7 @@ async function rerun({ id, song: songId, model }) {
 /** The decoder package (symphonia in wasm), loaded the first time it is needed. */
 let decoder = null;
 function loadDecoder() {
-  decoder ??= import('./pkg-decode/genre_classifier.js').then(async (pkg) => {
+  decoder ??= import(DECODER_PKG).then(async (pkg) => {
     await pkg.default();
     return pkg;
   });

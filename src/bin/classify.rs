@@ -3,12 +3,13 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 use genre_classifier::audio::decode::load_clip;
 use genre_classifier::features::MfccExtractor;
 use genre_classifier::inference::{Classification, Classifier, load_model_dir};
 use genre_classifier::models::cpu_device;
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// Classify the genre of audio files (wav, au, mp3, flac, ogg).
@@ -96,33 +97,49 @@ fn main() -> ExitCode {
             classifier.check_features(extractor.settings())?;
             Ok((classifier, extractor))
         });
-    let (classifier, mut extractor) = match setup {
+    let (classifier, extractor) = match setup {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e:#}");
             return ExitCode::FAILURE;
         }
     };
+    let settings = extractor.settings().clone();
+    // Files in parallel, one extractor per thread, printed in the order given: a batch
+    // of a few files per core at a time, so results appear as they are done.
+    let batch = 2 * rayon::current_num_threads().max(1);
     let mut failed = 0;
-    for path in &args.files {
-        match classify_file(path, &classifier, &mut extractor) {
-            Ok(result) if args.json => {
-                let line = JsonLine {
-                    file: path.display().to_string(),
-                    result: &result,
-                };
-                match serde_json::to_string(&line) {
-                    Ok(json) => println!("{json}"),
-                    Err(e) => {
-                        eprintln!("error: {}: {e}", path.display());
-                        failed += 1;
+    for paths in args.files.chunks(batch) {
+        let results: Vec<Result<Classification>> = paths
+            .par_iter()
+            .map_init(
+                || MfccExtractor::new(settings.clone()),
+                |extractor, path| match extractor {
+                    Ok(extractor) => classify_file(path, &classifier, extractor),
+                    Err(e) => Err(anyhow!("{}: {e}", path.display())),
+                },
+            )
+            .collect();
+        for (path, result) in paths.iter().zip(results) {
+            match result {
+                Ok(result) if args.json => {
+                    let line = JsonLine {
+                        file: path.display().to_string(),
+                        result: &result,
+                    };
+                    match serde_json::to_string(&line) {
+                        Ok(json) => println!("{json}"),
+                        Err(e) => {
+                            eprintln!("error: {}: {e}", path.display());
+                            failed += 1;
+                        }
                     }
                 }
-            }
-            Ok(result) => print_text(path, &result, args.top),
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                failed += 1;
+                Ok(result) => print_text(path, &result, args.top),
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    failed += 1;
+                }
             }
         }
     }

@@ -6,11 +6,12 @@
 //! browser's wasm.
 
 use burn::prelude::*;
+use serde::Serialize;
 
 use super::{FrontendBlock, FrontendFormulation, Musicnn, TIME_KERNEL};
 
 /// What one stage is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StageInfo {
     /// Its name, as the profile prints it.
     pub name: String,
