@@ -11,9 +11,10 @@ const engines = new Map();   // base URL → Engine
 /** A worker script must come from the page's own origin; a classifier served from another
  *  origin starts its worker from a same-origin blob that imports the real one (over CORS). */
 function spawnWorker(url) {
-  if (url.origin === self.location.origin) return new Worker(url, { type: 'module' });
+  const options = { type: 'module', name: 'genre-classifier' };
+  if (url.origin === self.location.origin) return new Worker(url, options);
   const source = new Blob([`import ${JSON.stringify(url.href)};`], { type: 'text/javascript' });
-  return new Worker(URL.createObjectURL(source), { type: 'module' });
+  return new Worker(URL.createObjectURL(source), options);
 }
 
 /** The shared worker of one base URL and the requests in flight to it. */

@@ -20,14 +20,15 @@ function yieldToEvents() {
 /** A module worker running `url`; from another origin (an embedding site: worker.js then
  *  runs from a blob), through a same-origin blob that imports it, as classifier.js does. */
 function spawn(url) {
-  if (url.origin === self.location.origin) return new Worker(url, { type: 'module' });
+  const options = { type: 'module', name: 'genre-classifier helper' };
+  if (url.origin === self.location.origin) return new Worker(url, options);
   const source = new Blob([`import ${JSON.stringify(url.href)};`], { type: 'text/javascript' });
-  return new Worker(URL.createObjectURL(source), { type: 'module' });
+  return new Worker(URL.createObjectURL(source), options);
 }
 
 /** One helper worker holding a copy of the model. */
 class Helper {
-  constructor(pkg, card, weights) {
+  constructor(pkg, module, card, weights) {
     this.jobs = new Map();  // job → { resolve, reject }
     this.nextJob = 0;
     this.dead = false;
@@ -36,7 +37,7 @@ class Helper {
     this.loaded.catch(() => {});
     this.worker.onmessage = ({ data }) => this.answer(data);
     this.worker.onerror = (e) => { e.preventDefault?.(); this.die(e.message || 'the helper worker stopped'); };
-    this.worker.postMessage({ type: 'load', pkg, card, weights: weights.slice(0) });
+    this.worker.postMessage({ type: 'load', pkg, module, card, weights: weights.slice(0) });
   }
 
   answer(data) {
@@ -74,11 +75,11 @@ class Helper {
 
 /** Helpers for one model; `size` 0 gives a pool that leaves all work to worker.js. */
 export class EmbedPool {
-  constructor(pkg, card, weights, size = EmbedPool.defaultSize()) {
+  constructor(pkg, module, card, weights, size = EmbedPool.defaultSize()) {
     this.helpers = [];
     for (let i = 0; i < size; i++) {
       try {
-        this.helpers.push(new Helper(pkg, card, weights));
+        this.helpers.push(new Helper(pkg, module, card, weights));
       } catch {
         break;  // no Worker here (or too many): the others carry on
       }
@@ -89,6 +90,12 @@ export class EmbedPool {
   static defaultSize() {
     const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
     return Math.max(0, Math.min(cores - 1, MAX_HELPERS));
+  }
+
+  /** Resolves once every helper has loaded its model or failed, or after `ms`. */
+  settled(ms) {
+    const all = Promise.allSettled(this.helpers.map((h) => h.loaded));
+    return Promise.race([all, new Promise((resolve) => setTimeout(resolve, ms))]);
   }
 
   /** Live helpers that have their model loaded. */

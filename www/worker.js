@@ -25,6 +25,20 @@ const SIMD = wasmSimd();
  *  without, the plain package, which holds both. */
 const PKG = new URL(SIMD ? './pkg/genre_classifier.js' : './pkg-plain/genre_classifier.js', import.meta.url).href;
 const DECODER_PKG = new URL(SIMD ? './pkg-decode/genre_classifier.js' : './pkg-plain/genre_classifier.js', import.meta.url).href;
+const WASM = new URL(SIMD ? './pkg/genre_classifier_bg.wasm' : './pkg-plain/genre_classifier_bg.wasm', import.meta.url);
+/** The compiled package, instantiated here and handed to the helper workers, which then
+ *  neither download nor compile it again. */
+let wasmModule = null;
+
+async function compileWasm() {
+  const response = await fetch(WASM);
+  if (!response.ok) throw new Error(`could not download ${WASM.pathname}: ${response.status} ${response.statusText}`);
+  try {
+    return await WebAssembly.compileStreaming(response.clone());
+  } catch {
+    return WebAssembly.compile(await response.arrayBuffer());  // served without application/wasm
+  }
+}
 
 let FeatureExtractor, GenreModel, LiveListener;
 let wasm = null;
@@ -34,9 +48,10 @@ const songs = new Map();    // song id → its state (see begin)
 const listeners = new Map(); // live id → { listener, port }
 
 const ready = (async () => {
-  const pkg = await import(PKG);
+  const [pkg, module] = await Promise.all([import(PKG), compileWasm()]);
   ({ FeatureExtractor, GenreModel, LiveListener } = pkg);
-  wasm = await pkg.default();
+  wasmModule = module;
+  wasm = await pkg.default({ module_or_path: module });
   reference = new FeatureExtractor();
   postMessage({ type: MSG.READY, settings: reference.settings() });
 })();
@@ -85,8 +100,10 @@ function loadModel(model) {
         loaded.free();
         throw e;
       }
-      // A backbone's patches are worth sharing with helper workers of their own.
-      const pool = backbone ? new EmbedPool(PKG, card, weights) : null;
+      // A backbone's patches are worth sharing with helper workers of their own; the
+      // model counts as loaded once they have loaded it too (or failed to, or 10 s).
+      const pool = backbone ? new EmbedPool(PKG, wasmModule, card, weights) : null;
+      await pool?.settled(10_000);
       return { model: loaded, card: loaded.card(), pool };
     })();
     models.set(model, loading);
@@ -247,7 +264,12 @@ async function chunk({ id, channels, last }) {
     postMessage({ type: MSG.SILENT, id });
     return;
   }
-  const result = verdict(model, concat(song.probabilities), song.pipelines[0]);
+  // With a backbone, the song's verdict comes from all its embeddings at once, exactly as
+  // a switch back to this model computes it (segments were reported one by one).
+  const probabilities = loaded.pool
+    ? model.probabilitiesOfEmbeddings(song.pipelines[0].embeddings[0])
+    : concat(song.probabilities);
+  const result = verdict(model, probabilities, song.pipelines[0]);
   song.probabilities = [];
   song.done = true;
   postMessage({

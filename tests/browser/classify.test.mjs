@@ -206,7 +206,7 @@ test('a two-hour file shows progress in bounded memory and can be cancelled', as
   // 100 segments in, the worker's wasm memory has not grown with the song: two hours of
   // mono audio alone would be 635 MB at 22 050 Hz.
   assert.ok(progress.wasmBytes < 64 * 2 ** 20, `wasm memory ${progress.wasmBytes} bytes`);
-  assert.match(await statusText(page), /^Analysing “two-hours\.wav”: segment \d+ of 2406$/);
+  assert.match(await statusText(page), /^Analysing “two-hours\.wav”: segment \d+ of 2406 · so far \S+$/);
   assert.ok(await page.isVisible('#progress'));
   await page.screenshot({ path: path.join(SHOTS, 'classify-two-hours-progress.png') });
   await page.click('#cancel');
