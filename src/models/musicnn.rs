@@ -434,6 +434,24 @@ impl Musicnn {
         self.forward_features(patches).output
     }
 
+    /// Log-mel patches `[batch, frames, mels]` → `[batch, pooled + tags]`: the pooled
+    /// features, then the tag probabilities (the sigmoid of the logits). What the genre
+    /// head and the tag prior read, and what `train` caches per patch.
+    ///
+    /// # Panics
+    ///
+    /// As [`Musicnn::forward`].
+    pub fn embed(&self, patches: Tensor<3>) -> Tensor<2> {
+        let out = self.forward(patches);
+        Tensor::cat(
+            vec![
+                out.pooled,
+                burn::tensor::activation::sigmoid(out.tag_logits),
+            ],
+            1,
+        )
+    }
+
     /// [`Musicnn::forward`], keeping the front end's and mid end's feature maps.
     ///
     /// # Panics

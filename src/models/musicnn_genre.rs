@@ -221,14 +221,7 @@ impl MusicnnGenre {
     /// Log-mel patches `[batch, frames, mels]` → embeddings `[batch, pooled + tags]`
     /// (pooled values, then tag probabilities).
     pub fn embed(&self, patches: Tensor<3>) -> Tensor<2> {
-        let out = self.backbone.forward(patches);
-        Tensor::cat(
-            vec![
-                out.pooled,
-                burn::tensor::activation::sigmoid(out.tag_logits),
-            ],
-            1,
-        )
+        self.backbone.embed(patches)
     }
 
     /// Normalised pooled embeddings `[batch, pooled]` → head logits `[batch, classes]`.

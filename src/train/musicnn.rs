@@ -194,14 +194,7 @@ fn embed_patches(
             .collect();
         let input =
             Tensor::<3>::from_data(TensorData::new(data, [batch.len(), frames, mels]), &device);
-        let output = backbone.forward(input);
-        let embedded = Tensor::cat(
-            vec![
-                output.pooled,
-                burn::tensor::activation::sigmoid(output.tag_logits),
-            ],
-            1,
-        );
+        let embedded = backbone.embed(input);
         let values = embedded.into_data().try_to_vec::<f32>().unwrap_or_default();
         let width = values.len() / batch.len().max(1);
         out.extend(values.chunks(width.max(1)).map(<[f32]>::to_vec));
