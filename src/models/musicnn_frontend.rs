@@ -59,35 +59,53 @@ impl UnfoldedBlock {
         [batch, frames, mels]: [usize; 3],
         device: &Device,
     ) -> Tensor<3> {
-        let filters = self.filters();
-        let mut out = vec![0.0f32; batch * filters * frames];
+        let one = |patch: &[f32]| self.patch_map(patch, frames, mels, device);
+        let per_patch = patches.chunks_exact(frames * mels);
+        // Natively the patches of a batch run on all cores (a 30 s clip's 10 at once); the
+        // browser's wasm has one thread per worker, and several workers instead.
+        #[cfg(not(target_arch = "wasm32"))]
+        let maps: Vec<Vec<f32>> = {
+            use rayon::prelude::*;
+            per_patch
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(one)
+                .collect()
+        };
+        #[cfg(target_arch = "wasm32")]
+        let maps: Vec<Vec<f32>> = per_patch.map(one).collect();
+        Tensor::from_data(
+            TensorData::new(maps.concat(), [batch, self.filters(), frames]),
+            device,
+        )
+    }
+
+    /// One patch `[frames, mels]` → its map `[filters, frames]`, chunk by chunk of frames.
+    fn patch_map(&self, patch: &[f32], frames: usize, mels: usize, device: &Device) -> Vec<f32> {
         let positions = mels + 1 - self.kernel_freq;
-        for (b, patch) in patches.chunks_exact(frames * mels).enumerate() {
-            let padded = self.pad_in_time(patch, frames, mels);
-            let map = &mut out[b * filters * frames..(b + 1) * filters * frames];
-            for first in (0..frames).step_by(CHUNK_FRAMES) {
-                let count = CHUNK_FRAMES.min(frames - first);
-                let cols = unfold(
-                    &padded,
-                    mels,
-                    first,
-                    count,
-                    self.kernel_time,
-                    self.kernel_freq,
-                );
-                let cols = Tensor::<2>::from_data(
-                    TensorData::new(
-                        cols,
-                        [self.kernel_time * self.kernel_freq, count * positions],
-                    ),
-                    device,
-                );
-                let y = self.weight.clone().matmul(cols);
-                let y = host_values(y);
-                self.reduce(&y, positions, first, count, frames, map);
-            }
+        let mut map = vec![0.0f32; self.filters() * frames];
+        let padded = self.pad_in_time(patch, frames, mels);
+        for first in (0..frames).step_by(CHUNK_FRAMES) {
+            let count = CHUNK_FRAMES.min(frames - first);
+            let cols = unfold(
+                &padded,
+                mels,
+                first,
+                count,
+                self.kernel_time,
+                self.kernel_freq,
+            );
+            let cols = Tensor::<2>::from_data(
+                TensorData::new(
+                    cols,
+                    [self.kernel_time * self.kernel_freq, count * positions],
+                ),
+                device,
+            );
+            let y = host_values(self.weight.clone().matmul(cols));
+            self.reduce(&y, positions, first, count, frames, &mut map);
         }
-        Tensor::from_data(TensorData::new(out, [batch, filters, frames]), device)
+        map
     }
 
     /// The patch `[frames, mels]` with the block's zero frames before and after.
