@@ -37,17 +37,15 @@ impl Mfcc {
 /// Computes librosa-exact MFCCs or musicnn's log-mel patches, by the settings' kind;
 /// holds the FFT plan, window, filterbank, DCT and buffers.
 ///
-/// The FFT is rustfft's scalar code on every target (the crate is built without its SIMD
-/// features), so native and wasm builds perform the same float operations in the same
-/// order and produce bit-identical features.
+/// Natively the FFT uses rustfft's AVX or SSE kernels, chosen at run time; in wasm its
+/// scalar code. Everything else is the same code on both targets, so native and wasm
+/// features differ only in the last bits of the spectrum.
 pub struct MfccExtractor {
     settings: FeatureSettings,
     fft: Arc<dyn RealToComplex<f32>>,
     window: Vec<f32>,
     filterbank: MelFilterbank,
-    /// Orthonormal DCT-II rows, `n_mfcc` x `n_mels`.
-    dct: Vec<f64>,
-    padded: Vec<f32>,
+    dct: FoldedDct,
     frame: Vec<f32>,
     spectrum: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
@@ -75,13 +73,12 @@ impl MfccExtractor {
             settings.fmin,
             settings.fmax,
         );
-        let dct = dct_ii_ortho(settings.n_mfcc, settings.n_mels);
+        let dct = FoldedDct::new(settings.n_mfcc, settings.n_mels);
         Ok(MfccExtractor {
             frame: fft.make_input_vec(),
             spectrum: fft.make_output_vec(),
             scratch: fft.make_scratch_vec(),
             power: vec![0.0; n_fft / 2 + 1],
-            padded: Vec::new(),
             mel_db: Vec::new(),
             window,
             filterbank,
@@ -145,14 +142,20 @@ impl MfccExtractor {
         self.mel_db.resize(n_frames * n_mels, 0.0);
         match s.kind {
             FeatureKind::Mfcc => {
-                pad_centered(samples, n_fft / 2, s.pad_mode, &mut self.padded);
-                self.mel_power(n_frames, None)?;
+                // Centred frames: the first starts half a window before the signal.
+                self.mel_power(samples, n_fft / 2, n_frames)?;
                 let s = &self.settings;
                 power_to_db(&mut self.mel_db, s.amin, s.ref_power, s.top_db);
-                self.dct_into(out);
+                for (mel_row, coeffs) in self
+                    .mel_db
+                    .chunks_exact(n_mels)
+                    .zip(out.chunks_exact_mut(s.n_mfcc))
+                {
+                    self.dct.transform(mel_row, coeffs);
+                }
             }
             FeatureKind::LogMel => {
-                self.mel_power(n_frames, Some(samples))?;
+                self.mel_power(samples, 0, n_frames)?;
                 for (o, &p) in out.iter_mut().zip(&self.mel_db) {
                     *o = musicnn_log_compression(p);
                 }
@@ -161,25 +164,41 @@ impl MfccExtractor {
         Ok(())
     }
 
-    /// Mel power of `n_frames` frames into `mel_db`, framed from `samples` or, if `None`,
-    /// from the centred copy in `padded`.
-    fn mel_power(&mut self, n_frames: usize, samples: Option<&[f32]>) -> Result<(), FeatureError> {
-        let (n_fft, hop, n_mels) = (
+    /// Mel power of `n_frames` frames into `mel_db`. Frame `t` starts `lead` samples
+    /// before sample `t * hop_length` of `samples`; samples outside the signal follow the
+    /// settings' pad mode (librosa's `center=True` padding, without copying the signal).
+    fn mel_power(
+        &mut self,
+        samples: &[f32],
+        lead: usize,
+        n_frames: usize,
+    ) -> Result<(), FeatureError> {
+        let (n_fft, hop, n_mels, pad_mode) = (
             self.settings.n_fft,
             self.settings.hop_length,
             self.settings.n_mels,
+            self.settings.pad_mode,
         );
-        let signal = samples.unwrap_or(&self.padded);
         for (t, mel_row) in self
             .mel_db
             .chunks_exact_mut(n_mels)
             .take(n_frames)
             .enumerate()
         {
-            let start = t * hop;
-            let source = &signal[start..start + n_fft];
-            for ((dst, x), w) in self.frame.iter_mut().zip(source).zip(&self.window) {
-                *dst = x * w;
+            let start = (t * hop).checked_sub(lead);
+            match start.and_then(|s| samples.get(s..s + n_fft)) {
+                Some(source) => {
+                    for ((dst, x), w) in self.frame.iter_mut().zip(source).zip(&self.window) {
+                        *dst = x * w;
+                    }
+                }
+                // A frame over an edge of the signal (the first and last few).
+                None => {
+                    let start = (t * hop) as isize - lead as isize;
+                    for (i, (dst, w)) in self.frame.iter_mut().zip(&self.window).enumerate() {
+                        *dst = padded_sample(samples, start + i as isize, pad_mode) * w;
+                    }
+                }
             }
             self.fft
                 .process_with_scratch(&mut self.frame, &mut self.spectrum, &mut self.scratch)
@@ -190,25 +209,6 @@ impl MfccExtractor {
             self.filterbank.apply(&self.power, mel_row);
         }
         Ok(())
-    }
-
-    /// The first `n_mfcc` DCT-II coefficients of each row of `mel_db` into `out`.
-    fn dct_into(&self, out: &mut [f32]) {
-        let (n_mels, n_mfcc) = (self.settings.n_mels, self.settings.n_mfcc);
-        for (mel_row, coeffs) in self
-            .mel_db
-            .chunks_exact(n_mels)
-            .zip(out.chunks_exact_mut(n_mfcc))
-        {
-            for (coeff, dct_row) in coeffs.iter_mut().zip(self.dct.chunks_exact(n_mels)) {
-                let sum: f64 = dct_row
-                    .iter()
-                    .zip(mel_row)
-                    .map(|(d, &m)| d * f64::from(m))
-                    .sum();
-                *coeff = sum as f32;
-            }
-        }
     }
 }
 
@@ -223,28 +223,21 @@ fn musicnn_log_compression(power: f32) -> f32 {
     libm::log10f(10_000.0 * rounded + 1.0)
 }
 
-/// Copies `samples` into `out` with `pad` samples added at each end (librosa `center=True`).
-fn pad_centered(samples: &[f32], pad: usize, mode: PadMode, out: &mut Vec<f32>) {
-    out.clear();
-    out.reserve(samples.len() + 2 * pad);
-    let n = samples.len();
+/// Sample `i` of `samples` padded at both ends by `mode` (librosa `center=True`):
+/// zeros, or numpy's "reflect", `x[-i]` before the start and `x[2(n-1) - i]` after the end,
+/// repeating with period 2(n-1) for pads longer than the signal.
+fn padded_sample(samples: &[f32], i: isize, mode: PadMode) -> f32 {
+    let n = samples.len() as isize;
+    if (0..n).contains(&i) {
+        return samples[i as usize];
+    }
     match mode {
-        PadMode::Constant => {
-            out.resize(pad, 0.0);
-            out.extend_from_slice(samples);
-            out.resize(n + 2 * pad, 0.0);
-        }
+        PadMode::Constant => 0.0,
         PadMode::Reflect => {
-            // numpy "reflect": x[pad], ..., x[1] | x | x[n-2], ..., x[n-1-pad]; period 2(n-1).
-            let mirror = |i: isize| -> f32 {
-                let period = 2 * (n as isize - 1).max(1);
-                let j = i.rem_euclid(period);
-                let j = if j >= n as isize { period - j } else { j };
-                samples[j as usize]
-            };
-            out.extend((-(pad as isize)..0).map(mirror));
-            out.extend_from_slice(samples);
-            out.extend((n as isize..(n + pad) as isize).map(mirror));
+            let period = 2 * (n - 1).max(1);
+            let j = i.rem_euclid(period);
+            let j = if j >= n { period - j } else { j };
+            samples[j as usize]
         }
     }
 }
@@ -252,13 +245,20 @@ fn pad_centered(samples: &[f32], pad: usize, mode: PadMode, out: &mut Vec<f32>) 
 /// librosa's `power_to_db`: 10 log10(max(amin, S) / ref), floored `top_db` below the maximum.
 fn power_to_db(values: &mut [f32], amin: f64, ref_power: f64, top_db: Option<f64>) {
     let amin = amin as f32;
-    let ref_db = 10.0 * libm::log10f((ref_power as f32).max(amin));
-    let mut max = f32::NEG_INFINITY;
-    for v in values.iter_mut() {
-        *v = 10.0 * libm::log10f(v.max(amin)) - ref_db;
-        max = max.max(*v);
+    if amin >= f32::MIN_POSITIVE {
+        let ref_db = decibels((ref_power as f32).max(amin));
+        for v in values.iter_mut() {
+            *v = decibels(v.max(amin)) - ref_db;
+        }
+    } else {
+        // A floor below the normal floats (never in practice): libm copes with subnormals.
+        let ref_db = 10.0 * libm::log10f((ref_power as f32).max(amin));
+        for v in values.iter_mut() {
+            *v = 10.0 * libm::log10f(v.max(amin)) - ref_db;
+        }
     }
     if let Some(top_db) = top_db {
+        let max = values.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
         let floor = max - top_db as f32;
         for v in values.iter_mut() {
             *v = v.max(floor);
@@ -266,46 +266,219 @@ fn power_to_db(values: &mut [f32], amin: f64, ref_power: f64, top_db: Option<f64
     }
 }
 
-/// The first `n_out` rows of the orthonormal DCT-II matrix of size `n_in` (scipy `norm="ortho"`).
-fn dct_ii_ortho(n_out: usize, n_in: usize) -> Vec<f64> {
-    let mut m = Vec::with_capacity(n_out * n_in);
-    for k in 0..n_out {
-        let scale = if k == 0 {
-            (1.0 / n_in as f64).sqrt()
-        } else {
-            (2.0 / n_in as f64).sqrt()
+/// 10 log10(x) for a positive normal `x` (or +inf), rounded once to f32.
+///
+/// Branch-free, so that the loop over a segment's mel bands vectorises, and the same
+/// float operations on every target. With x = 2^k m, m in [√½, √2): ln m = 2 atanh(s),
+/// s = (m - 1) / (m + 1), |s| < 0.172, summed in f64 to s^11, which leaves an error
+/// below 2e-11 before the one rounding to f32 (libm's `10 * log10f` rounds twice).
+#[inline]
+fn decibels(x: f32) -> f32 {
+    /// Bits of √½: mantissas from here up to √2 get exponent 0 (musl's `logf` reduction).
+    const SQRT_HALF_BITS: u32 = 0x3f35_04f3;
+    let shifted = x.to_bits().wrapping_add(0x3f80_0000 - SQRT_HALF_BITS);
+    let k = (shifted >> 23) as i32 - 0x7f;
+    let m = f32::from_bits((shifted & 0x007f_ffff) + SQRT_HALF_BITS);
+    let f = f64::from(m) - 1.0;
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let series =
+        1.0 + z * (1.0 / 3.0 + z * (1.0 / 5.0 + z * (1.0 / 7.0 + z * (1.0 / 9.0 + z / 11.0))));
+    let ln = f64::from(k) * std::f64::consts::LN_2 + 2.0 * s * series;
+    let db = (ln * (10.0 / std::f64::consts::LN_10)) as f32;
+    if x == f32::INFINITY { x } else { db }
+}
+
+/// Coefficients of each parity computed together by [`FoldedDct::transform`].
+const DCT_BLOCK: usize = 8;
+
+/// The first `n_mfcc` coefficients of the orthonormal DCT-II of `n_mels` values (scipy
+/// `norm="ortho"`), folded: row n and row N-1-n of the matrix are equal for even
+/// coefficients and opposite for odd ones, so even coefficients are sums over
+/// `x[n] + x[N-1-n]` and odd ones over `x[n] - x[N-1-n]`, half the multiply-adds of the
+/// full product. Weights are precomputed in f64 and summed in f64, blocks of
+/// [`DCT_BLOCK`] even and as many odd coefficients at once, each in its own accumulator.
+struct FoldedDct {
+    n_mfcc: usize,
+    n_mels: usize,
+    /// Weights of the even coefficients 16b, 16b+2, ... of block b: `n_mels.div_ceil(2)`
+    /// rows per block (the last, for odd `n_mels`, weighs the middle value alone).
+    even: Vec<[f64; DCT_BLOCK]>,
+    /// Weights of the odd coefficients 16b+1, 16b+3, ...: `n_mels / 2` rows per block.
+    odd: Vec<[f64; DCT_BLOCK]>,
+}
+
+impl FoldedDct {
+    fn new(n_mfcc: usize, n_mels: usize) -> Self {
+        let blocks = n_mfcc.div_ceil(2 * DCT_BLOCK);
+        let weights = |rows: usize, parity: usize| -> Vec<[f64; DCT_BLOCK]> {
+            let mut table = Vec::with_capacity(blocks * rows);
+            for block in 0..blocks {
+                for n in 0..rows {
+                    table.push(std::array::from_fn(|j| {
+                        let k = 2 * (block * DCT_BLOCK + j) + parity;
+                        if k < n_mfcc {
+                            dct_ii_ortho_weight(k, n, n_mels)
+                        } else {
+                            0.0
+                        }
+                    }));
+                }
+            }
+            table
         };
-        for n in 0..n_in {
-            let angle = std::f64::consts::PI * k as f64 * (2 * n + 1) as f64 / (2 * n_in) as f64;
-            m.push(scale * libm::cos(angle));
+        FoldedDct {
+            n_mfcc,
+            n_mels,
+            even: weights(n_mels.div_ceil(2), 0),
+            odd: weights(n_mels / 2, 1),
         }
     }
-    m
+
+    /// The first `n_mfcc` DCT-II coefficients of `x` (`n_mels` values) into `out`.
+    fn transform(&self, x: &[f32], out: &mut [f32]) {
+        let half = self.n_mels / 2;
+        let (head, tail) = (&x[..half], &x[self.n_mels - half..]);
+        let middle = (self.n_mels % 2 == 1).then(|| f64::from(x[half]));
+        let (even_rows, odd_rows) = (self.n_mels.div_ceil(2), half);
+        for (block, coeffs) in out[..self.n_mfcc].chunks_mut(2 * DCT_BLOCK).enumerate() {
+            let even = &self.even[block * even_rows..(block + 1) * even_rows];
+            let odd = &self.odd[block * odd_rows..(block + 1) * odd_rows];
+            let (mut sum_even, mut sum_odd) = ([0.0f64; DCT_BLOCK], [0.0f64; DCT_BLOCK]);
+            for ((we, wo), (&a, &b)) in even.iter().zip(odd).zip(head.iter().zip(tail.iter().rev()))
+            {
+                let (a, b) = (f64::from(a), f64::from(b));
+                let (plus, minus) = (a + b, a - b);
+                for j in 0..DCT_BLOCK {
+                    sum_even[j] += we[j] * plus;
+                    sum_odd[j] += wo[j] * minus;
+                }
+            }
+            if let Some(m) = middle {
+                for (acc, w) in sum_even.iter_mut().zip(&even[half]) {
+                    *acc += w * m;
+                }
+            }
+            for (i, c) in coeffs.iter_mut().enumerate() {
+                let sums = if i % 2 == 0 { &sum_even } else { &sum_odd };
+                *c = sums[i / 2] as f32;
+            }
+        }
+    }
+}
+
+/// Entry `[k][n]` of the orthonormal DCT-II matrix of size `n_in` (scipy `norm="ortho"`).
+fn dct_ii_ortho_weight(k: usize, n: usize, n_in: usize) -> f64 {
+    let scale = if k == 0 {
+        (1.0 / n_in as f64).sqrt()
+    } else {
+        (2.0 / n_in as f64).sqrt()
+    };
+    let angle = std::f64::consts::PI * k as f64 * (2 * n + 1) as f64 / (2 * n_in) as f64;
+    scale * libm::cos(angle)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn padded(samples: &[f32], pad: usize, mode: PadMode) -> Vec<f32> {
+        let (pad, n) = (pad as isize, samples.len() as isize);
+        (-pad..n + pad)
+            .map(|i| padded_sample(samples, i, mode))
+            .collect()
+    }
+
     #[test]
     fn reflect_padding_matches_numpy() {
-        let mut out = Vec::new();
-        pad_centered(&[1.0, 2.0, 3.0, 4.0], 2, PadMode::Reflect, &mut out);
+        let out = padded(&[1.0, 2.0, 3.0, 4.0], 2, PadMode::Reflect);
         assert_eq!(out, [3.0, 2.0, 1.0, 2.0, 3.0, 4.0, 3.0, 2.0]);
-        pad_centered(&[1.0, 2.0, 3.0], 2, PadMode::Constant, &mut out);
+        // numpy.pad([1, 2, 3], 5, mode="reflect"): pads longer than the signal repeat.
+        let out = padded(&[1.0, 2.0, 3.0], 5, PadMode::Reflect);
+        assert_eq!(out, [2., 1., 2., 3., 2., 1., 2., 3., 2., 1., 2., 3., 2.]);
+        let out = padded(&[1.0, 2.0, 3.0], 2, PadMode::Constant);
         assert_eq!(out, [0.0, 0.0, 1.0, 2.0, 3.0, 0.0, 0.0]);
     }
 
     #[test]
     fn dct_rows_are_orthonormal() {
-        let m = dct_ii_ortho(13, 128);
+        let m = |k, n| dct_ii_ortho_weight(k, n, 128);
         for a in 0..13 {
             for b in 0..13 {
-                let dot: f64 = (0..128).map(|n| m[a * 128 + n] * m[b * 128 + n]).sum();
+                let dot: f64 = (0..128).map(|n| m(a, n) * m(b, n)).sum();
                 let want = if a == b { 1.0 } else { 0.0 };
                 assert!((dot - want).abs() < 1e-12, "rows {a},{b}: {dot}");
             }
         }
+    }
+
+    #[test]
+    fn folded_dct_equals_the_matrix_product() {
+        for (n_mfcc, n_mels) in [
+            (13, 128),
+            (1, 1),
+            (2, 2),
+            (5, 7),
+            (7, 7),
+            (20, 40),
+            (33, 96),
+        ] {
+            let dct = FoldedDct::new(n_mfcc, n_mels);
+            // dB-like values of both signs, no symmetry to hide a folding mistake.
+            let x: Vec<f32> = (0..n_mels)
+                .map(|n| (-40.0 + 55.0 * libm::sin(0.37 * n as f64 + 0.1 * (n * n) as f64)) as f32)
+                .collect();
+            let mut ours = vec![f32::NAN; n_mfcc];
+            dct.transform(&x, &mut ours);
+            for (k, &c) in ours.iter().enumerate() {
+                let want: f64 = (0..n_mels)
+                    .map(|n| dct_ii_ortho_weight(k, n, n_mels) * f64::from(x[n]))
+                    .sum();
+                assert!(
+                    (f64::from(c) - want).abs() <= 1e-6 * want.abs().max(1.0),
+                    "{n_mfcc} of {n_mels}, coefficient {k}: {c} vs {want}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn decibels_are_ten_log10_rounded_once() {
+        let mut x = 1e-10f32;
+        let mut checked = 0;
+        while x < 1e30 {
+            for v in [x, x.next_up(), x * std::f32::consts::SQRT_2, x * 1.999_999] {
+                let want = (10.0 * libm::log10(f64::from(v))) as f32;
+                let got = decibels(v);
+                // At most one f32 step from the correctly rounded value.
+                assert!(
+                    got == want || got == want.next_up() || got == want.next_down(),
+                    "{v:e}: {got} vs {want}"
+                );
+                checked += 1;
+            }
+            x *= 1.37;
+        }
+        assert!(checked > 1000);
+        assert_eq!(decibels(1.0), 0.0);
+        assert_eq!(decibels(f32::INFINITY), f32::INFINITY);
+        assert_eq!(
+            decibels(f32::MIN_POSITIVE),
+            (10.0 * libm::log10(f64::from(f32::MIN_POSITIVE))) as f32
+        );
+    }
+
+    #[test]
+    fn power_to_db_floors_at_amin_and_top_db() {
+        let mut values = vec![1e-12, 1e-10, 1e-3, 1.0, 100.0];
+        power_to_db(&mut values, 1e-10, 1.0, Some(80.0));
+        assert_eq!(values, [-60.0, -60.0, -30.0, 0.0, 20.0]);
+        // A subnormal floor takes the libm route.
+        let mut values = vec![0.0, 1e-40, 1.0];
+        power_to_db(&mut values, 1e-42, 1.0, None);
+        assert!((values[0] - 10.0 * libm::log10f(1e-42)).abs() < 1e-3);
+        assert!((values[1] + 400.0).abs() < 1e-2, "{}", values[1]);
+        assert_eq!(values[2], 0.0);
     }
 
     #[test]
