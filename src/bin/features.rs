@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -78,7 +79,13 @@ fn run(args: Args) -> Result<ExitCode> {
         },
         ..FeatureSettings::default()
     };
-    MfccExtractor::new(settings.clone()).context("feature settings")?;
+    // One extractor per worker thread, made on its first file (rayon's map_init would make
+    // one for every piece it splits the work into); the first checks the settings.
+    let first = MfccExtractor::new(settings.clone()).context("feature settings")?;
+    let mut extractors: Vec<Mutex<Option<MfccExtractor>>> = (0..rayon::current_num_threads())
+        .map(|_| Mutex::new(None))
+        .collect();
+    extractors[0] = Mutex::new(Some(first));
     let Dataset { genres, files, .. } = dataset::scan(&args.root)?;
     eprintln!(
         "{} files in {} genres: {}",
@@ -93,24 +100,28 @@ fn run(args: Args) -> Result<ExitCode> {
     );
     let results: Vec<(&LabelledFile, Option<Vec<SegmentMfcc>>)> = files
         .par_iter()
-        .map_init(
-            || MfccExtractor::new(settings.clone()),
-            |extractor, file| {
-                let outcome = match extractor {
-                    Ok(extractor) => dataset::extract_file(&file.path, extractor, args.segments)
-                        .map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
-                };
-                bar.inc(1);
-                match outcome {
-                    Ok(segments) => (file, Some(segments)),
-                    Err(reason) => {
-                        bar.suspend(|| eprintln!("skipped {reason}"));
-                        (file, None)
+        .map(|file| {
+            let slot = rayon::current_thread_index().unwrap_or(0) % extractors.len();
+            let fresh = || MfccExtractor::new(settings.clone()).map_err(|e| e.to_string());
+            // The slot is only ever busy if the same thread re-enters (it does not today).
+            let outcome = match extractors[slot].try_lock() {
+                Ok(mut slot) => match &mut *slot {
+                    Some(extractor) => extract(file, extractor, args.segments),
+                    None => {
+                        fresh().and_then(|made| extract(file, slot.insert(made), args.segments))
                     }
+                },
+                Err(_) => fresh().and_then(|mut made| extract(file, &mut made, args.segments)),
+            };
+            bar.inc(1);
+            match outcome {
+                Ok(segments) => (file, Some(segments)),
+                Err(reason) => {
+                    bar.suspend(|| eprintln!("skipped {reason}"));
+                    (file, None)
                 }
-            },
-        )
+            }
+        })
         .collect();
     bar.finish_and_clear();
 
@@ -145,6 +156,14 @@ fn run(args: Args) -> Result<ExitCode> {
     write_json(&args.out, &output)?;
     eprintln!("wrote {}", args.out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+fn extract(
+    file: &LabelledFile,
+    extractor: &mut MfccExtractor,
+    segments: usize,
+) -> Result<Vec<SegmentMfcc>, String> {
+    dataset::extract_file(&file.path, extractor, segments).map_err(|e| e.to_string())
 }
 
 fn write_json(path: &Path, output: &Output) -> Result<()> {
