@@ -257,6 +257,7 @@ impl Classifier {
         card.features
             .validate()
             .map_err(|e| ModelError::Card(e.to_string()))?;
+        crate::card::check_network(&card.architecture).map_err(ModelError::Card)?;
         let frames = card.features.frames_per_segment();
         let coefficients = card.features.coefficients();
         if card.labels.len() != card.architecture.classes() {
