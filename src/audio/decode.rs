@@ -4,7 +4,10 @@
 //! for formats Web Audio cannot decode and for Web Workers, which have no Web Audio.
 //!
 //! Channels are averaged while decoding, so a long or many-channel file costs one mono
-//! buffer of memory.
+//! buffer of memory. What a header claims (sample rate, channels, length) is checked
+//! before anything is allocated from it, and a file that decodes to more audio than
+//! [`MAX_DECODED_SAMPLES`] is refused as it decodes, so a small file that claims or
+//! expands to hours of audio costs neither gigabytes nor minutes.
 
 use std::fs::File;
 use std::io::{BufReader, Cursor, ErrorKind, Read, Seek};
@@ -17,7 +20,13 @@ use symphonia::core::formats::{FormatOptions, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 
-use super::{AudioError, Clip};
+use super::{AudioError, Clip, check_sample_rate};
+
+/// Most channels a file may have: third-order ambisonics has 16, 22.2 surround 24.
+pub const MAX_CHANNELS: usize = 64;
+
+/// Most mono samples a file may decode to: 2^28, 1 GiB of samples, 1 h 41 min at 44.1 kHz.
+pub const MAX_DECODED_SAMPLES: usize = 1 << 28;
 
 /// Why a file could not be decoded. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +58,20 @@ pub enum DecodeError {
     /// The file decoded to no samples.
     #[error("{path}: contains no audio samples")]
     Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file has more channels than [`MAX_CHANNELS`].
+    #[error("{path}: {channels} channels; at most {MAX_CHANNELS} are supported")]
+    TooManyChannels {
+        /// The file.
+        path: PathBuf,
+        /// The channels it has.
+        channels: u64,
+    },
+    /// The file decodes to more than [`MAX_DECODED_SAMPLES`] samples.
+    #[error("{path}: decodes to more than {MAX_DECODED_SAMPLES} samples, longer than any song")]
+    TooLong {
         /// The file.
         path: PathBuf,
     },
@@ -116,11 +139,43 @@ where
             path: path.to_owned(),
         });
     }
-    super::check_sample_rate(decoded.sample_rate).map_err(|cause| DecodeError::Audio {
+    check_rate(path, decoded.sample_rate)?;
+    Ok(decoded)
+}
+
+/// Refuses a sample rate no real recording has.
+fn check_rate(path: &Path, rate: u32) -> Result<(), DecodeError> {
+    check_sample_rate(rate).map_err(|cause| DecodeError::Audio {
         path: path.to_owned(),
         cause,
-    })?;
-    Ok(decoded)
+    })
+}
+
+/// Refuses a channel count of more than [`MAX_CHANNELS`] (or none).
+fn check_channels(path: &Path, channels: u64) -> Result<(), DecodeError> {
+    if channels == 0 {
+        return Err(DecodeError::Unsupported {
+            path: path.to_owned(),
+            reason: "zero channels".into(),
+        });
+    }
+    if channels > MAX_CHANNELS as u64 {
+        return Err(DecodeError::TooManyChannels {
+            path: path.to_owned(),
+            channels,
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a song that would grow past [`MAX_DECODED_SAMPLES`] by `more` samples.
+fn check_length(path: &Path, samples: usize, more: usize) -> Result<(), DecodeError> {
+    if samples.saturating_add(more) > MAX_DECODED_SAMPLES {
+        return Err(DecodeError::TooLong {
+            path: path.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// Adds one interleaved block of `channels` channels to `mono` as channel averages.
@@ -145,6 +200,9 @@ fn decode_symphonia(
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
     }
+    // No file holds more frames than bytes, whatever its header says: the bound on what
+    // is reserved up front.
+    let source_bytes = source.byte_len().unwrap_or(0);
     let stream = MediaSourceStream::new(Box::new(source), Default::default());
     let mut format = symphonia::default::get_probe()
         .probe(
@@ -159,12 +217,20 @@ fn decode_symphonia(
         .ok_or_else(|| unsupported(&"no audio track"))?;
     let track_id = track.id;
     // The container's frame count, when it states one: one allocation for the whole song.
-    let expected_frames = track.num_frames.map_or(0, |n| n.min(1 << 24) as usize);
+    let expected_frames = track
+        .num_frames
+        .map_or(0, |n| n.min(source_bytes).min(1 << 24) as usize);
     let params = track
         .codec_params
         .as_ref()
         .and_then(|p| p.audio())
         .ok_or_else(|| unsupported(&"no audio codec parameters"))?;
+    if let Some(rate) = params.sample_rate {
+        check_rate(path, rate)?;
+    }
+    if let Some(channels) = &params.channels {
+        check_channels(path, channels.count() as u64)?;
+    }
     let mut decoder = symphonia::default::get_codecs()
         .make_audio_decoder(params, &AudioDecoderOptions::default())
         .map_err(|e| unsupported(&e))?;
@@ -198,6 +264,8 @@ fn decode_symphonia(
                     continue;
                 }
                 if rate == 0 {
+                    check_rate(path, spec.rate())?;
+                    check_channels(path, buffer_channels as u64)?;
                     (rate, channels) = (spec.rate(), buffer_channels);
                 } else if spec.rate() != rate || buffer_channels != channels {
                     return Err(DecodeError::Unsupported {
@@ -205,6 +273,7 @@ fn decode_symphonia(
                         reason: "the stream changes sample rate or channel count".into(),
                     });
                 }
+                check_length(path, mono.len(), buffer.frames())?;
                 if channels == 1 {
                     // Mono (GTZAN): straight into the song, without the interleaving copy.
                     let start = mono.len();
@@ -253,16 +322,21 @@ fn decode_au(path: &Path, source: impl Read + Seek) -> Result<DecodedAudio, Deco
             reason: format!("not a Sun AU file: {e:?}"),
         })?;
     let info = reader.info().clone();
+    check_rate(path, info.sample_rate)?;
+    check_channels(path, u64::from(info.channels))?;
     let channels = info.channels as usize;
-    if channels == 0 {
-        return Err(DecodeError::Unsupported {
-            path: path.to_owned(),
-            reason: "zero channels".into(),
-        });
-    }
-    let mut interleaved = Vec::new();
+    let scale = 1.0 / channels as f32;
+    let mut mono = Vec::new();
+    let (mut frame_sum, mut in_frame) = (0f32, 0usize);
     for sample in reader.samples().map_err(|e| corrupt(&e))? {
-        let value = match sample.map_err(|e| corrupt(&e))? {
+        let sample = match sample {
+            Ok(sample) => sample,
+            // A truncated file (or one whose header claims more data than it holds) ends
+            // early: keep what was decoded, as for the other formats.
+            Err(ausnd::AuError::StdIoError(e)) if e.kind() == ErrorKind::UnexpectedEof => break,
+            Err(e) => return Err(corrupt(&e)),
+        };
+        let value = match sample {
             ausnd::Sample::I8(v) => f32::from(v) / 128.0,
             ausnd::Sample::I16(v) => f32::from(v) / 32_768.0,
             ausnd::Sample::I24(v) => v as f32 / 8_388_608.0,
@@ -270,10 +344,15 @@ fn decode_au(path: &Path, source: impl Read + Seek) -> Result<DecodedAudio, Deco
             ausnd::Sample::F32(v) => v,
             ausnd::Sample::F64(v) => v as f32,
         };
-        interleaved.push(value);
+        // Channels averaged as they arrive, as `push_interleaved` does per block.
+        frame_sum += value;
+        in_frame += 1;
+        if in_frame == channels {
+            check_length(path, mono.len(), 1)?;
+            mono.push(frame_sum * scale);
+            (frame_sum, in_frame) = (0.0, 0);
+        }
     }
-    let mut mono = Vec::with_capacity(interleaved.len() / channels);
-    push_interleaved(&mut mono, &interleaved, channels);
     Ok(DecodedAudio {
         mono,
         sample_rate: info.sample_rate,
