@@ -5,6 +5,21 @@
 use serde::{Deserialize, Serialize};
 
 use super::FeatureError;
+use crate::audio::MIN_SAMPLE_RATE;
+
+/// Highest feature sample rate accepted, in Hz (the models use 16 and 22.05 kHz).
+pub const MAX_FEATURE_RATE: u32 = 192_000;
+/// Largest `n_fft` accepted: 8 times the tutorial's 2048.
+pub const MAX_N_FFT: usize = 1 << 14;
+/// Most mel bands accepted (the tutorial has 128, musicnn 96).
+pub const MAX_N_MELS: usize = 512;
+/// Longest segment accepted, in seconds (the models take 3 s).
+pub const MAX_SEGMENT_SECONDS: f64 = 30.0;
+/// Most FFT work in one segment, frames × `n_fft`: 63 times the tutorial's 130 × 2048,
+/// a quarter of a second of one core.
+pub const MAX_SEGMENT_FFT_WORK: usize = 1 << 24;
+/// Most mel values in one segment, frames × `n_mels` (the tutorial's: 130 × 128).
+pub const MAX_SEGMENT_MEL_VALUES: usize = 1 << 22;
 
 /// How each segment is padded at its edges before framing (librosa's `center=True`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,21 +192,40 @@ impl FeatureSettings {
         self.segment_samples as f64 / f64::from(self.sample_rate)
     }
 
-    /// Checks that the settings describe a computable feature, naming the first problem.
+    /// Checks that the settings describe a computable feature of sane cost, naming the
+    /// first problem. Settings come from model cards, which anyone can write: sizes are
+    /// bounded (`MAX_*` above) so that no card makes the extractor allocate gigabytes or
+    /// compute for minutes.
     pub fn validate(&self) -> Result<(), FeatureError> {
         let bad = |reason: String| Err(FeatureError::InvalidSettings(reason));
         let nyquist = f64::from(self.sample_rate) / 2.0;
-        if self.sample_rate == 0 {
-            return bad("sample_rate must be positive".into());
-        }
-        if self.n_fft < 4 || !self.n_fft.is_multiple_of(2) {
+        if !(MIN_SAMPLE_RATE..=MAX_FEATURE_RATE).contains(&self.sample_rate) {
             return bad(format!(
-                "n_fft must be even and at least 4, got {}",
+                "sample_rate must be in {MIN_SAMPLE_RATE}..={MAX_FEATURE_RATE} Hz, got {}",
+                self.sample_rate
+            ));
+        }
+        if self.n_fft < 4 || !self.n_fft.is_multiple_of(2) || self.n_fft > MAX_N_FFT {
+            return bad(format!(
+                "n_fft must be even and in 4..={MAX_N_FFT}, got {}",
                 self.n_fft
             ));
         }
         if self.hop_length == 0 {
             return bad("hop_length must be positive".into());
+        }
+        if self.segment_seconds() > MAX_SEGMENT_SECONDS {
+            return bad(format!(
+                "segments of {} samples last {:.1} s; at most {MAX_SEGMENT_SECONDS} s are supported",
+                self.segment_samples,
+                self.segment_seconds()
+            ));
+        }
+        if self.n_mels > MAX_N_MELS {
+            return bad(format!(
+                "n_mels must be at most {MAX_N_MELS}, got {}",
+                self.n_mels
+            ));
         }
         if self.kind == FeatureKind::LogMel
             && (!self.segment_samples.is_multiple_of(self.hop_length)
@@ -206,6 +240,17 @@ impl FeatureSettings {
             return bad(format!(
                 "need 0 < n_mfcc <= n_mels, got n_mfcc {} and n_mels {}",
                 self.n_mfcc, self.n_mels
+            ));
+        }
+        let frames = self.frames_per_segment();
+        if frames.saturating_mul(self.n_fft) > MAX_SEGMENT_FFT_WORK
+            || frames.saturating_mul(self.n_mels) > MAX_SEGMENT_MEL_VALUES
+        {
+            return bad(format!(
+                "{frames} frames of n_fft {} and {} mel bands per segment are more work than \
+                 supported (frames × n_fft at most {MAX_SEGMENT_FFT_WORK}, frames × n_mels at \
+                 most {MAX_SEGMENT_MEL_VALUES})",
+                self.n_fft, self.n_mels
             ));
         }
         // Written so that NaN fails every check.
@@ -228,12 +273,15 @@ impl FeatureSettings {
                 self.segment_samples, self.min_song_samples
             ));
         }
-        let floors_ok = self.amin > 0.0 && self.ref_power > 0.0;
+        let floors_ok = self.amin > 0.0
+            && self.ref_power > 0.0
+            && self.amin.is_finite()
+            && self.ref_power.is_finite();
         if !floors_ok {
-            return bad("amin and ref_power must be positive".into());
+            return bad("amin and ref_power must be positive and finite".into());
         }
-        if matches!(self.top_db, Some(t) if t.is_nan() || t < 0.0) {
-            return bad("top_db must be non-negative".into());
+        if matches!(self.top_db, Some(t) if !(t >= 0.0 && t.is_finite())) {
+            return bad("top_db must be non-negative and finite".into());
         }
         Ok(())
     }
