@@ -14,7 +14,7 @@ pub use fit::{Examples, FitOptions, Fitted, balanced_class_weights, fit, predict
 pub use metrics::evaluate;
 pub use plots::{confusion_matrix, training_curves};
 pub use split::{Side, SplitKind, SplitOptions, Unlisted, assign_tracks, split_segments};
-pub use tracks::{Track, TrackSet, find_tracks, track_id};
+pub use tracks::{Track, TrackSet, find_tracks, parse_manifest, track_id};
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

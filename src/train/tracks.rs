@@ -94,8 +94,20 @@ struct ManifestRow {
 }
 
 fn read_manifest(dir: &Path, manifest: &Path) -> Result<TrackSet, TrainError> {
+    let file = std::fs::File::open(manifest)
+        .map_err(|e| TrainError::Data(format!("{}: {e}", manifest.display())))?;
+    parse_manifest(dir, manifest, file)
+}
+
+/// The tracks a `manifest.csv` lists (columns `id`, `genre`, `file`; others are
+/// ignored), read from `csv`; files are relative to `dir`, and errors name `manifest`.
+pub fn parse_manifest(
+    dir: &Path,
+    manifest: &Path,
+    csv: impl std::io::Read,
+) -> Result<TrackSet, TrainError> {
     let bad = |e: csv::Error| TrainError::Data(format!("{}: {e}", manifest.display()));
-    let mut reader = csv::Reader::from_path(manifest).map_err(bad)?;
+    let mut reader = csv::Reader::from_reader(csv);
     let rows: Vec<ManifestRow> = reader
         .deserialize()
         .collect::<Result<_, _>>()
