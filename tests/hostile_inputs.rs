@@ -1,0 +1,264 @@
+//! Hostile bytes against every parser (issue 14): headers that lie about their sizes, and
+//! every input the fuzz targets (fuzz/, `fuzz/run.sh`) found to crash, hang or allocate
+//! too much, kept here so that the normal test suite guards each fix.
+//!
+//! A counting allocator records the largest single allocation of the test's thread, so
+//! the tests can say "refused before allocating", not only "refused".
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::io::Cursor;
+
+use genre_classifier::audio::decode::{DecodeError, MAX_CHANNELS, decode_bytes};
+use genre_classifier::card::{MAX_PARAMETERS, ModelCard, WEIGHTS_FILE, WeightsInfo};
+use genre_classifier::features::{FeatureSettings, MfccExtractor};
+use genre_classifier::inference::{Classifier, ModelError};
+use genre_classifier::models::{AnnConfig, Architecture, cpu_device};
+
+/// The system allocator, noting the largest allocation each thread makes.
+struct Counting;
+
+thread_local! {
+    static LARGEST: Cell<usize> = const { Cell::new(0) };
+}
+
+fn note(size: usize) {
+    let _ = LARGEST.try_with(|largest| largest.set(largest.get().max(size)));
+}
+
+// SAFETY: every call is passed on to `System` unchanged; the thread-local is
+// const-initialised and has no destructor, so noting a size never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        // SAFETY: the caller's layout, as `GlobalAlloc::alloc` requires.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        // SAFETY: as `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note(new_size);
+        // SAFETY: `ptr` came from `System` with this layout.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Runs `f` and returns its result with the largest allocation it made on this thread.
+fn largest_allocation<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    LARGEST.with(|l| l.set(0));
+    let out = f();
+    (out, LARGEST.with(Cell::get))
+}
+
+const MB: usize = 1 << 20;
+
+/// A 16-bit mono WAV of `frames` samples written by hound, its header then patched to
+/// claim `channels` and `rate`.
+fn wav_claiming(channels: u16, rate: u32, frames: usize) -> Vec<u8> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 22_050,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut bytes = Vec::new();
+    let mut writer = hound::WavWriter::new(Cursor::new(&mut bytes), spec).unwrap();
+    for i in 0..frames {
+        writer.write_sample(((i % 64) as i16 - 32) * 500).unwrap();
+    }
+    writer.finalize().unwrap();
+    assert_eq!(&bytes[12..16], b"fmt ", "hound's plain PCM header");
+    bytes[22..24].copy_from_slice(&channels.to_le_bytes());
+    bytes[24..28].copy_from_slice(&rate.to_le_bytes());
+    bytes
+}
+
+/// A Sun AU file (big-endian header, then `data`).
+fn au(encoding: u32, rate: u32, channels: u32, data_size: u32, data: &[u8]) -> Vec<u8> {
+    let mut out = b".snd".to_vec();
+    for word in [24, data_size, encoding, rate, channels] {
+        out.extend_from_slice(&word.to_be_bytes());
+    }
+    out.extend_from_slice(data);
+    out
+}
+
+fn rate_error(result: Result<impl std::fmt::Debug, DecodeError>, rate: u32) {
+    let err = result.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("sample rate {rate} Hz is not supported")),
+        "{err}"
+    );
+}
+
+#[test]
+fn wav_with_an_impossible_sample_rate_is_refused_before_decoding() {
+    for rate in [0, 10_000_000] {
+        let (result, largest) =
+            largest_allocation(|| decode_bytes("a.wav", wav_claiming(1, rate, 4096)));
+        rate_error(result, rate);
+        assert!(largest < MB, "{largest} bytes allocated");
+    }
+}
+
+#[test]
+fn au_with_an_impossible_sample_rate_is_refused_before_decoding() {
+    for rate in [0, 10_000_000] {
+        let file = au(3, rate, 1, 8, &[0; 8]);
+        rate_error(decode_bytes("a.au", file), rate);
+    }
+}
+
+#[test]
+fn files_claiming_255_channels_are_refused() {
+    // symphonia refuses the WAV itself (its channel mask has 18 positions).
+    let (wav, largest) =
+        largest_allocation(|| decode_bytes("a.wav", wav_claiming(255, 22_050, 255 * 4)));
+    assert!(wav.is_err(), "{wav:?}");
+    assert!(largest < MB, "{largest} bytes allocated");
+    let au = decode_bytes("a.au", au(3, 22_050, 255, 2 * 255 * 4, &[0; 2 * 255 * 4]));
+    match au {
+        Err(DecodeError::TooManyChannels { channels: 255, .. }) => {}
+        other => panic!("expected too many channels, got {other:?}"),
+    }
+    assert!(MAX_CHANNELS >= 24, "22.2 surround decodes");
+}
+
+#[test]
+fn files_claiming_gigabytes_allocate_what_they_hold() {
+    // A WAV whose data chunk claims 4 GB, and an AU claiming 2 GB, each holding 1 KB.
+    let mut wav = wav_claiming(1, 22_050, 512);
+    let data = wav.windows(4).position(|w| w == b"data").unwrap();
+    wav[4..8].copy_from_slice(&0xffff_fff8u32.to_le_bytes());
+    wav[data + 4..data + 8].copy_from_slice(&0xffff_ff00u32.to_le_bytes());
+    let au = au(3, 22_050, 1, 0x7fff_0000, &[1; 1024]);
+    for (name, bytes) in [("a.wav", wav), ("a.au", au)] {
+        let (result, largest) = largest_allocation(|| decode_bytes(name, bytes));
+        let decoded = result.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(decoded.mono.len(), 512, "{name}");
+        assert!(largest < MB, "{name}: {largest} bytes allocated");
+    }
+}
+
+/// The card of a small ann on the default features, with weights to match.
+fn small_ann() -> (ModelCard, Vec<u8>) {
+    let device = cpu_device();
+    let features = FeatureSettings::default();
+    let architecture = Architecture::Ann(AnnConfig {
+        inputs: features.values_per_segment(),
+        hidden: vec![2],
+        dropout: 0.0,
+        l2: 0.0,
+        classes: 2,
+    });
+    let mut card = ModelCard {
+        format: genre_classifier::card::CARD_FORMAT.into(),
+        version: genre_classifier::card::CARD_VERSION,
+        architecture,
+        labels: vec!["blues".into(), "rock".into()],
+        normalization: genre_classifier::card::Normalization {
+            mean: vec![0.0; features.n_mfcc],
+            std: vec![1.0; features.n_mfcc],
+        },
+        features,
+        parameters: 0,
+        weights: WeightsInfo::of(WEIGHTS_FILE, &[]),
+        training: None,
+    };
+    let network = card.architecture.init(&device);
+    let weights = Classifier::export_weights(&network, &card).unwrap();
+    card.weights = WeightsInfo::of(WEIGHTS_FILE, &weights);
+    (card, weights)
+}
+
+fn load(card: &ModelCard, weights: &[u8]) -> Result<Classifier, ModelError> {
+    Classifier::load(
+        &serde_json::to_string(card).unwrap(),
+        weights,
+        &cpu_device(),
+    )
+}
+
+#[test]
+fn a_card_claiming_huge_layers_is_refused_before_allocating() {
+    let (mut card, weights) = small_ann();
+    assert!(load(&card, &weights).is_ok());
+    let Architecture::Ann(ann) = &mut card.architecture else {
+        unreachable!()
+    };
+    ann.hidden = vec![1 << 19, 1 << 19];
+    let (result, largest) = largest_allocation(|| load(&card, &weights));
+    let err = result.unwrap_err().to_string();
+    assert!(err.contains(&MAX_PARAMETERS.to_string()), "{err}");
+    assert!(largest < 4 * MB, "{largest} bytes allocated");
+}
+
+#[test]
+fn a_card_claiming_more_parameters_than_its_weights_hold_is_refused() {
+    // The card and weights agree on the checksum, as a hostile server makes them, but a
+    // burnpack file without tensors or metadata cannot hold the ann's 3 000 parameters.
+    let (mut card, _) = small_ann();
+    let weights = burn::store::burn_pack::Writer::new(Vec::new())
+        .into_bytes()
+        .unwrap()
+        .to_vec();
+    card.weights = WeightsInfo::of(WEIGHTS_FILE, &weights);
+    match load(&card, &weights) {
+        Err(ModelError::CorruptWeights { reason, .. }) => {
+            assert!(reason.contains("parameters"), "{reason}")
+        }
+        other => panic!("expected corrupt weights, got {other:?}"),
+    }
+}
+
+#[test]
+fn settings_that_would_cost_gigabytes_or_minutes_are_refused() {
+    let base = FeatureSettings::default();
+    let cases = [
+        FeatureSettings {
+            n_fft: 1 << 30,
+            segment_samples: 1 << 31,
+            ..base.clone()
+        },
+        FeatureSettings {
+            segment_samples: usize::MAX,
+            ..base.clone()
+        },
+        FeatureSettings {
+            n_mels: 1 << 20,
+            ..base.clone()
+        },
+        FeatureSettings {
+            hop_length: 1,
+            ..base.clone()
+        },
+        FeatureSettings {
+            sample_rate: 10_000_000,
+            fmax: 5_000_000.0,
+            ..base.clone()
+        },
+        FeatureSettings {
+            ref_power: f64::INFINITY,
+            ..base.clone()
+        },
+    ];
+    for settings in cases {
+        let (result, largest) = largest_allocation(|| MfccExtractor::new(settings.clone()));
+        assert!(result.is_err(), "{settings:?} accepted");
+        assert!(largest < MB, "{settings:?}: {largest} bytes allocated");
+    }
+}
