@@ -2,26 +2,16 @@
 //! 10 segments of a 30 s clip, and one training step of a 32-segment batch.
 //! Run: `cargo bench --bench backends`.
 
-use std::time::Instant;
+#[path = "timing.rs"]
+mod timing;
+
+use timing::median_ms;
 
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use genre_classifier::models::{Architecture, TUTORIAL_ARCHITECTURES};
-
-fn median_ms(mut run: impl FnMut(), repeats: usize) -> f64 {
-    run();
-    let mut times: Vec<f64> = (0..repeats)
-        .map(|_| {
-            let t = Instant::now();
-            run();
-            t.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
-}
 
 fn input(batch: usize, device: &Device) -> Tensor<3> {
     let values: Vec<f32> = (0..batch * 130 * 13)

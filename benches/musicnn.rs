@@ -4,8 +4,12 @@
 //! Run: `cargo bench --bench musicnn` (the wheel is fetched into target/musicnn once).
 //! The same stages are timed in Chromium's wasm by tests/browser/bench_musicnn.mjs.
 
+#[path = "timing.rs"]
+mod timing;
+
+use timing::median_ms;
+
 use std::path::Path;
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 use burn::prelude::*;
@@ -13,20 +17,6 @@ use genre_classifier::models::{
     FrontendFormulation, Musicnn, MusicnnConfig, MusicnnProfile, cpu_device, fetch_wheel,
     read_checkpoint,
 };
-
-/// Median milliseconds of `repeats` runs after one warm-up run.
-fn median_ms(mut run: impl FnMut(), repeats: usize) -> f64 {
-    run();
-    let mut times: Vec<f64> = (0..repeats)
-        .map(|_| {
-            let t = Instant::now();
-            run();
-            t.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
-}
 
 /// `batch` log-mel-like patches (values in musicnn's range, 0-4).
 fn patches(batch: usize, config: &MusicnnConfig, device: &Device) -> Tensor<3> {

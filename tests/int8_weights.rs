@@ -46,6 +46,14 @@ fn load(card: &str, weights: &[u8]) -> Result<Classifier, ModelError> {
     Classifier::load(card, weights, &cpu_device())
 }
 
+/// Why loading is refused (the test fails if it is not).
+fn refusal(card: &str, weights: &[u8]) -> String {
+    match load(card, weights) {
+        Ok(_) => panic!("the weights were accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
 #[test]
 fn the_shipped_weights_are_int8_and_load() {
     let (card, weights) = shipped();
@@ -73,7 +81,7 @@ fn scales_out_of_range_are_refused() {
         let first = s.as_object_mut().unwrap().values_mut().next().unwrap();
         first["scales"][0] = 1e12.into();
     });
-    let e = load(&card, &weights).err().expect("refused").to_string();
+    let e = refusal(&card, &weights);
     assert!(e.contains("scale out of range"), "{e}");
 }
 
@@ -83,7 +91,7 @@ fn negative_or_missing_scales_are_refused() {
         let first = s.as_object_mut().unwrap().values_mut().next().unwrap();
         first["scales"][3] = (-0.5).into();
     });
-    let e = load(&card, &weights).err().expect("refused").to_string();
+    let e = refusal(&card, &weights);
     assert!(e.contains("out of range"), "{e}");
 
     let (card, weights) = with_scales(|s| {
@@ -91,11 +99,11 @@ fn negative_or_missing_scales_are_refused() {
         let name = map.keys().next().unwrap().clone();
         map.remove(&name);
     });
-    let e = load(&card, &weights).err().expect("refused").to_string();
+    let e = refusal(&card, &weights);
     assert!(e.contains("has no scales"), "{e}");
 
     let (card, weights) = with_scales(|s| *s = Value::String("not scales".into()));
-    let e = load(&card, &weights).err().expect("refused").to_string();
+    let e = refusal(&card, &weights);
     assert!(e.contains("without readable scales"), "{e}");
 }
 

@@ -2,20 +2,13 @@
 // Every classifier made from the same base URL shares one worker, so one wasm instance, and
 // each model is loaded once. Works in a page (no bundler needed) and inside a Web Worker.
 import { MSG } from './messages.js';
+import { spawnWorker } from './spawn-worker.js';
 
 /** Samples per channel sent to the worker at a time: about 48 s at 22 050 Hz. */
 const CHUNK_SAMPLES = 1 << 20;
 const HERE = new URL('./', import.meta.url);
 const engines = new Map();   // base URL → Engine
 
-/** A worker script must come from the page's own origin; a classifier served from another
- *  origin starts its worker from a same-origin blob that imports the real one (over CORS). */
-function spawnWorker(url) {
-  const options = { type: 'module', name: 'genre-classifier' };
-  if (url.origin === self.location.origin) return new Worker(url, options);
-  const source = new Blob([`import ${JSON.stringify(url.href)};`], { type: 'text/javascript' });
-  return new Worker(URL.createObjectURL(source), options);
-}
 
 /** The shared worker of one base URL and the requests in flight to it. */
 class Engine {
@@ -25,7 +18,7 @@ class Engine {
     this.nextId = 1;
     this.ready = new Promise((resolve, reject) => { this.started = { resolve, reject }; });
     this.ready.catch(() => {});
-    this.worker = spawnWorker(new URL('worker.js', base));
+    this.worker = spawnWorker(new URL('worker.js', base), 'genre-classifier');
     this.worker.onmessage = ({ data }) => {
       if (data.type === MSG.READY) this.started.resolve(data.settings);
       else if (data.type === MSG.ERROR && data.id === null) this.started.reject(new Error(data.message));

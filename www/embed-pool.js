@@ -5,6 +5,8 @@
 // helper. A helper that fails or dies hands its patch back, and the song completes on the
 // others (worker.js always takes part), so fewer cores or a lost helper cost time only.
 
+import { spawnWorker } from './spawn-worker.js';
+
 const MAX_HELPERS = 3;
 
 /** Zero-delay yield to the event loop, so that helpers' answers are taken in between
@@ -17,22 +19,13 @@ function yieldToEvents() {
   });
 }
 
-/** A module worker running `url`; from another origin (an embedding site: worker.js then
- *  runs from a blob), through a same-origin blob that imports it, as classifier.js does. */
-function spawn(url) {
-  const options = { type: 'module', name: 'genre-classifier helper' };
-  if (url.origin === self.location.origin) return new Worker(url, options);
-  const source = new Blob([`import ${JSON.stringify(url.href)};`], { type: 'text/javascript' });
-  return new Worker(URL.createObjectURL(source), options);
-}
-
 /** One helper worker holding a copy of the model. */
 class Helper {
   constructor(pkg, module, card, weights) {
     this.jobs = new Map();  // job → { resolve, reject }
     this.nextJob = 0;
     this.dead = false;
-    this.worker = spawn(new URL('./embed-worker.js', import.meta.url));
+    this.worker = spawnWorker(new URL('./embed-worker.js', import.meta.url), 'genre-classifier helper');
     this.loaded = new Promise((resolve, reject) => { this.onLoaded = { resolve, reject }; });
     this.loaded.catch(() => {});
     this.worker.onmessage = ({ data }) => this.answer(data);

@@ -176,13 +176,7 @@ impl ModuleAdapter for Int8Dequantizer {
         let (name, shape) = (tensor.name.clone(), tensor.shape.clone());
         let layout = Layout::of(&shape, entry.axis);
         bridge::map_data(tensor, name, DType::F32, shape.clone(), move |data| {
-            let values: Vec<f32> = data
-                .as_slice::<i8>()
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-                .map(|(i, &q)| f32::from(q) * entry.scales[layout.channel(i)])
-                .collect();
+            let values = dequantize(data.as_slice::<i8>().unwrap_or_default(), &entry, layout);
             TensorData::new(values, shape.clone())
         })
     }
@@ -190,6 +184,15 @@ impl ModuleAdapter for Int8Dequantizer {
     fn clone_box(&self) -> Box<dyn ModuleAdapter> {
         Box::new(self.clone())
     }
+}
+
+/// int8 values → f32, each times its channel's scale.
+fn dequantize(values: &[i8], entry: &ChannelScales, layout: Layout) -> Vec<f32> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &q)| f32::from(q) * entry.scales[layout.channel(i)])
+        .collect()
 }
 
 /// Where the channel index sits in a row-major tensor's flat index.
@@ -229,13 +232,7 @@ mod tests {
         let entry = scales["layer.weight"].clone();
         let layout = Layout::of(&q[0].shape, entry.axis);
         let data = bridge::to_data(&q[0]).unwrap();
-        let back = data
-            .as_slice::<i8>()
-            .unwrap()
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| f32::from(v) * entry.scales[layout.channel(i)])
-            .collect();
+        let back = dequantize(data.as_slice::<i8>().unwrap(), &entry, layout);
         (back, scales)
     }
 
