@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use realfft::num_complex::Complex;
-use realfft::{RealFftPlanner, RealToComplex};
+use rustfft::num_complex::Complex;
+use rustfft::{Fft, FftPlanner};
 
 use super::mel::MelFilterbank;
 use super::{FeatureError, FeatureKind, FeatureSettings, PadMode};
@@ -42,13 +42,10 @@ impl Mfcc {
 /// features differ only in the last bits of the spectrum.
 pub struct MfccExtractor {
     settings: FeatureSettings,
-    fft: Arc<dyn RealToComplex<f32>>,
     window: Vec<f32>,
     filterbank: MelFilterbank,
     dct: FoldedDct,
-    frame: Vec<f32>,
-    spectrum: Vec<Complex<f32>>,
-    scratch: Vec<Complex<f32>>,
+    spectrum: PowerSpectrum,
     power: Vec<f32>,
     mel_db: Vec<f32>,
 }
@@ -58,7 +55,6 @@ impl MfccExtractor {
     pub fn new(settings: FeatureSettings) -> Result<Self, FeatureError> {
         settings.validate()?;
         let n_fft = settings.n_fft;
-        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n_fft);
         // Periodic Hann (scipy's get_window("hann", n_fft, fftbins=True)).
         let window = (0..n_fft)
             .map(|n| {
@@ -75,15 +71,12 @@ impl MfccExtractor {
         );
         let dct = FoldedDct::new(settings.n_mfcc, settings.n_mels);
         Ok(MfccExtractor {
-            frame: fft.make_input_vec(),
-            spectrum: fft.make_output_vec(),
-            scratch: fft.make_scratch_vec(),
+            spectrum: PowerSpectrum::new(n_fft),
             power: vec![0.0; n_fft / 2 + 1],
             mel_db: Vec::new(),
             window,
             filterbank,
             dct,
-            fft,
             settings,
         })
     }
@@ -185,27 +178,30 @@ impl MfccExtractor {
             .take(n_frames)
             .enumerate()
         {
+            let frame = self.spectrum.frame_mut();
+            let windowed = |x: &[f32], w: &[f32]| Complex::new(x[0] * w[0], x[1] * w[1]);
             let start = (t * hop).checked_sub(lead);
             match start.and_then(|s| samples.get(s..s + n_fft)) {
                 Some(source) => {
-                    for ((dst, x), w) in self.frame.iter_mut().zip(source).zip(&self.window) {
-                        *dst = x * w;
+                    let pairs = source.chunks_exact(2).zip(self.window.chunks_exact(2));
+                    for (z, (x, w)) in frame.iter_mut().zip(pairs) {
+                        *z = windowed(x, w);
                     }
                 }
                 // A frame over an edge of the signal (the first and last few).
                 None => {
                     let start = (t * hop) as isize - lead as isize;
-                    for (i, (dst, w)) in self.frame.iter_mut().zip(&self.window).enumerate() {
-                        *dst = padded_sample(samples, start + i as isize, pad_mode) * w;
+                    let at = |i: usize| padded_sample(samples, start + i as isize, pad_mode);
+                    for (n, (z, w)) in frame
+                        .iter_mut()
+                        .zip(self.window.chunks_exact(2))
+                        .enumerate()
+                    {
+                        *z = windowed(&[at(2 * n), at(2 * n + 1)], w);
                     }
                 }
             }
-            self.fft
-                .process_with_scratch(&mut self.frame, &mut self.spectrum, &mut self.scratch)
-                .map_err(|e| FeatureError::Fft(e.to_string()))?;
-            for (p, c) in self.power.iter_mut().zip(&self.spectrum) {
-                *p = c.re * c.re + c.im * c.im;
-            }
+            self.spectrum.compute(&mut self.power);
             self.filterbank.apply(&self.power, mel_row);
         }
         Ok(())
@@ -221,6 +217,110 @@ impl MfccExtractor {
 fn musicnn_log_compression(power: f32) -> f32 {
     let rounded = half::f16::from_f32(power).to_f32();
     libm::log10f(10_000.0 * rounded + 1.0)
+}
+
+/// The power spectrum |X_k|², k = 0..=n/2, of a real frame of even length n, by a complex
+/// FFT of half the length: the frame's even samples are its real parts, its odd samples
+/// its imaginary parts, and one pass untangles the spectra of the two and squares them.
+///
+/// This is realfft's `RealToComplexEven` followed by `re² + im²`, with the same float
+/// operations in the same order (so the same bits), fused into one pass whose twiddles
+/// are stored as separate real and imaginary arrays, so that it vectorises.
+struct PowerSpectrum {
+    fft: Arc<dyn Fft<f32>>,
+    /// The frame, n/2 complex values; the FFT may overwrite it.
+    frame: Vec<Complex<f32>>,
+    spectrum: Vec<Complex<f32>>,
+    scratch: Vec<Complex<f32>>,
+    /// Real and imaginary parts of e^(-2πik/n) / 2 for k = 1..=(n/2 - 1)/2.
+    twiddle_re: Vec<f32>,
+    twiddle_im: Vec<f32>,
+}
+
+impl PowerSpectrum {
+    /// Plans the half-length FFT for frames of `n` samples (`n` even, at least 2).
+    fn new(n: usize) -> Self {
+        let half = n / 2;
+        let fft = FftPlanner::<f32>::new().plan_fft_forward(half);
+        let pairs = (half - 1) / 2;
+        let twiddle = |k: usize| {
+            let angle = -2.0 * std::f64::consts::PI / n as f64 * k as f64;
+            (libm::cos(angle) as f32 * 0.5, libm::sin(angle) as f32 * 0.5)
+        };
+        let (twiddle_re, twiddle_im) = (1..=pairs).map(twiddle).unzip();
+        PowerSpectrum {
+            frame: vec![Complex::default(); half],
+            spectrum: vec![Complex::default(); half],
+            scratch: vec![Complex::default(); fft.get_outofplace_scratch_len()],
+            twiddle_re,
+            twiddle_im,
+            fft,
+        }
+    }
+
+    /// The frame to fill before [`compute`](Self::compute): sample 2m in `re` of value m,
+    /// sample 2m+1 in its `im`.
+    fn frame_mut(&mut self) -> &mut [Complex<f32>] {
+        &mut self.frame
+    }
+
+    /// The power spectrum of the frame into `power` (n/2 + 1 values).
+    fn compute(&mut self, power: &mut [f32]) {
+        let half = self.frame.len();
+        self.fft.process_outofplace_with_scratch(
+            &mut self.frame,
+            &mut self.spectrum,
+            &mut self.scratch,
+        );
+        let z = &self.spectrum;
+        let square = |re: f32, im: f32| re * re + im * im;
+        // Bins 0 and n/2: the sum and difference of the first value's parts.
+        power[0] = square(z[0].re + z[0].im, 0.0);
+        power[half] = square(z[0].re - z[0].im, 0.0);
+        if half.is_multiple_of(2) && half >= 2 {
+            power[half / 2] = square(z[half / 2].re, z[half / 2].im);
+        }
+        // Bins k and n/2 - k from values k and n/2 - k, k = 1..=pairs.
+        let pairs = self.twiddle_re.len();
+        let (low, high) = power.split_at_mut(half - pairs);
+        untangle_pairs(
+            &z[1..=pairs],
+            &z[half - pairs..half],
+            &self.twiddle_re,
+            &self.twiddle_im,
+            &mut low[1..=pairs],
+            &mut high[..pairs],
+        );
+    }
+}
+
+/// The power of bins k and n/2 - k (into `low[k - 1]` and `high[pairs - k]`) from values
+/// k (`z_low[k - 1]`) and n/2 - k (`z_high[pairs - k]`) of the half-length FFT, for
+/// k = 1..=pairs. Separate slices, so that the compiler sees no overlap and vectorises.
+#[inline]
+fn untangle_pairs(
+    z_low: &[Complex<f32>],
+    z_high: &[Complex<f32>],
+    twiddle_re: &[f32],
+    twiddle_im: &[f32],
+    low: &mut [f32],
+    high: &mut [f32],
+) {
+    let n = z_low.len();
+    let (z_high, twiddle_re, twiddle_im) = (&z_high[..n], &twiddle_re[..n], &twiddle_im[..n]);
+    let (low, high) = (&mut low[..n], &mut high[..n]);
+    let square = |re: f32, im: f32| re * re + im * im;
+    for i in 0..n {
+        let (a, b) = (z_low[i], z_high[n - 1 - i]);
+        let (tw_re, tw_im) = (twiddle_re[i], twiddle_im[i]);
+        let (sum_re, sum_im) = (a.re + b.re, a.im + b.im);
+        let (diff_re, diff_im) = (a.re - b.re, a.im - b.im);
+        let (half_sum_re, half_diff_im) = (0.5 * sum_re, 0.5 * diff_im);
+        let twiddled_re = sum_im * tw_re + diff_re * tw_im;
+        let twiddled_im = sum_im * tw_im - diff_re * tw_re;
+        low[i] = square(half_sum_re + twiddled_re, half_diff_im + twiddled_im);
+        high[n - 1 - i] = square(half_sum_re - twiddled_re, twiddled_im - half_diff_im);
+    }
 }
 
 /// Sample `i` of `samples` padded at both ends by `mode` (librosa `center=True`):
@@ -437,6 +537,36 @@ mod tests {
                 assert!(
                     (f64::from(c) - want).abs() <= 1e-6 * want.abs().max(1.0),
                     "{n_mfcc} of {n_mels}, coefficient {k}: {c} vs {want}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn power_spectrum_equals_the_dft() {
+        // Half lengths even and odd, with and without a middle bin, and the tutorial's.
+        for n in [4, 6, 8, 10, 12, 2048] {
+            let x: Vec<f64> = (0..n)
+                .map(|i| libm::sin(0.7 * i as f64) + 0.3 * libm::cos(2.9 * (i * i) as f64))
+                .collect();
+            let mut spectrum = PowerSpectrum::new(n);
+            for (m, z) in spectrum.frame_mut().iter_mut().enumerate() {
+                *z = Complex::new(x[2 * m] as f32, x[2 * m + 1] as f32);
+            }
+            let mut power = vec![f32::NAN; n / 2 + 1];
+            spectrum.compute(&mut power);
+            let energy: f64 = x.iter().map(|v| v * v).sum();
+            for (k, &p) in power.iter().enumerate() {
+                let (mut re, mut im) = (0.0, 0.0);
+                for (i, v) in x.iter().enumerate() {
+                    let angle = -2.0 * std::f64::consts::PI * (k * i % n) as f64 / n as f64;
+                    re += v * libm::cos(angle);
+                    im += v * libm::sin(angle);
+                }
+                let want = re * re + im * im;
+                assert!(
+                    (f64::from(p) - want).abs() <= 1e-5 * energy * n as f64,
+                    "n {n}, bin {k}: {p} vs {want}"
                 );
             }
         }
