@@ -114,9 +114,6 @@ fn truncated_int8_weights_are_refused() {
     let mut card: Value = serde_json::from_str(&card).unwrap();
     card["weights"]["bytes"] = cut.len().into();
     card["weights"]["sha256"] = sha256_hex(cut).into();
-    let e = load(&card.to_string(), cut)
-        .err()
-        .expect("refused")
-        .to_string();
+    let e = refusal(&card.to_string(), cut);
     assert!(e.contains("corrupt or truncated"), "{e}");
 }
