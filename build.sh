@@ -7,6 +7,7 @@
 #   bench            speed benchmarks that print figures (native vs librosa, wasm in Chromium)
 #   bench-backends   only the wasm backend comparison (burn flex vs ndarray, SIMD or not)
 #   fixtures         regenerate the librosa reference fixtures
+#   fuzz [SECONDS]   fuzz every parser for SECONDS each (default 60; fuzz/run.sh)
 # Installs what a fresh machine lacks (Debian packages, wasm-bindgen-cli, npm packages),
 # only when missing, and uses the plain rustup wasm32 target wherever it is available
 # (GC_WASM_ROUTE=debian forces the fallback route described in wasm_toolchain).
@@ -336,6 +337,7 @@ case "${1:-build}" in
         bench_wasm_backends ;;
     bench-backends) ensure_browser_tools; bench_wasm_backends ;;
     fixtures) tests/fixtures/make_librosa_fixtures.sh ;;
+    fuzz) shift; exec fuzz/run.sh "$@" ;;
     train) shift; train_models "$@" ;;
-    *) die "unknown command '$1' (build | setup | serve [PORT] | test | bench | fixtures | train)" ;;
+    *) die "unknown command '$1' (build | setup | serve [PORT] | test | bench | fixtures | fuzz [SECONDS] | train)" ;;
 esac
