@@ -236,6 +236,25 @@ fn read_meta<T: serde::de::DeserializeOwned>(reader: &Reader, key: &str) -> Opti
         .and_then(|v| serde_json::from_str(v).ok())
 }
 
+/// The shape and dtype of the first float parameter of `network` that is not f32, if
+/// any. burn keeps a loaded tensor in the dtype it was stored in, and the networks run in
+/// f32: a file whose tensors are f16 while its metadata says f32 (or whose adapter skips
+/// them) would load, then panic in the first matmul.
+fn first_non_f32(network: &Network) -> Option<String> {
+    struct Check(Option<String>);
+    impl burn::module::ModuleVisitor for Check {
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+            let value = param.val();
+            if self.0.is_none() && value.dtype() != burn::tensor::DType::F32 {
+                self.0 = Some(format!("{:?} ({:?})", value.dims(), value.dtype()));
+            }
+        }
+    }
+    let mut check = Check(None);
+    network.visit(&mut check);
+    check.0
+}
+
 impl Classifier {
     /// Parses a card, checking that it is one and that its parts agree.
     pub fn parse_card(card_json: &str) -> Result<ModelCard, ModelError> {
@@ -381,6 +400,11 @@ impl Classifier {
         network
             .load_from(&mut store)
             .map_err(|e| corrupt(e.to_string()))?;
+        if let Some(tensor) = first_non_f32(&network) {
+            return Err(corrupt(format!(
+                "a tensor of shape {tensor} is stored in another precision than the file's metadata says"
+            )));
+        }
         Ok(Self {
             card,
             network,

@@ -262,3 +262,26 @@ fn settings_that_would_cost_gigabytes_or_minutes_are_refused() {
         assert!(largest < MB, "{settings:?}: {largest} bytes allocated");
     }
 }
+
+#[test]
+fn weights_stored_in_another_precision_than_their_metadata_says_are_refused() {
+    // Found by the model_weights fuzz target: f16 tensors in a file whose metadata says
+    // f32 loaded, then panicked in the first matmul ("dtype mismatch").
+    use burn::store::{HalfPrecisionAdapter, ModuleAdapter, ModuleSnapshot};
+    let (mut card, _) = small_ann();
+    let network = card.architecture.init(&cpu_device());
+    let adapter: Box<dyn ModuleAdapter> = Box::new(HalfPrecisionAdapter::new());
+    let tensors = network.collect(None, Some(adapter), false);
+    let weights = burn::store::burn_pack::Writer::new(tensors)
+        .with_metadata(genre_classifier::inference::META_WEIGHT_PRECISION, "f32")
+        .into_bytes()
+        .unwrap()
+        .to_vec();
+    card.weights = WeightsInfo::of(WEIGHTS_FILE, &weights);
+    match load(&card, &weights) {
+        Err(ModelError::CorruptWeights { reason, .. }) => {
+            assert!(reason.contains("precision"), "{reason}")
+        }
+        other => panic!("expected corrupt weights, got {other:?}"),
+    }
+}
