@@ -285,3 +285,35 @@ fn weights_stored_in_another_precision_than_their_metadata_says_are_refused() {
         other => panic!("expected corrupt weights, got {other:?}"),
     }
 }
+
+#[test]
+fn an_au_header_pointing_past_the_end_of_the_file_is_refused() {
+    // Found by the audio fuzz target: data size "unknown" and a data offset past the end
+    // made ausnd subtract with overflow (a panic in debug builds).
+    let file = au(3, 22_050, 1, u32::MAX, &[0; 16]);
+    let mut lying = file.clone();
+    lying[4..8].copy_from_slice(&0xffff_ff00u32.to_be_bytes());
+    match decode_bytes("a.au", lying) {
+        Err(DecodeError::Corrupt { reason, .. }) => {
+            assert!(reason.contains("past the end"), "{reason}")
+        }
+        other => panic!("expected a corrupt file, got {other:?}"),
+    }
+    assert_eq!(decode_bytes("a.au", file).unwrap().mono.len(), 8);
+}
+
+#[test]
+fn log_mel_settings_whose_frames_overrun_their_segment_are_refused() {
+    // Found by the settings fuzz target: n_fft 92 with hop 32 validated, but a segment of
+    // 8 hops then held only 7 frames, and every segment was refused by the network.
+    let settings: FeatureSettings = serde_json::from_str(
+        r#"{"kind": "log-mel", "sample_rate": 16000, "segment_samples": 256,
+            "min_song_samples": 64, "short_song_fill": "loop", "n_fft": 92,
+            "hop_length": 32, "n_mels": 4, "n_mfcc": 4, "fmin": 0.0, "fmax": 8000.0,
+            "pad_mode": "reflect", "amin": 2e-10, "ref_power": 1.0, "top_db": null}"#,
+    )
+    .unwrap();
+    let err = settings.validate().unwrap_err().to_string();
+    assert!(err.contains("exactly a hop"), "{err}");
+    assert!(FeatureSettings::musicnn().validate().is_ok());
+}

@@ -311,11 +311,38 @@ fn decode_symphonia(
     })
 }
 
-fn decode_au(path: &Path, source: impl Read + Seek) -> Result<DecodedAudio, DecodeError> {
+/// Checks that an AU header's data offset (bytes 4..8, big-endian) lies within the file,
+/// before ausnd reads it: ausnd 0.7 subtracts it from the file's length unchecked (a
+/// panic in debug builds, a wrapped length in release).
+fn check_au_offset(path: &Path, source: &mut (impl Read + Seek)) -> Result<(), DecodeError> {
+    let io = |cause| DecodeError::Io {
+        path: path.to_owned(),
+        cause,
+    };
+    let len = source.seek(std::io::SeekFrom::End(0)).map_err(io)?;
+    source.seek(std::io::SeekFrom::Start(0)).map_err(io)?;
+    let mut header = [0u8; 8];
+    if source.read_exact(&mut header).is_ok() && &header[..4] == b".snd" {
+        let offset = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
+        if u64::from(offset) > len {
+            return Err(DecodeError::Corrupt {
+                path: path.to_owned(),
+                reason: format!(
+                    "the header puts the audio at byte {offset}, past the end of the {len}-byte file"
+                ),
+            });
+        }
+    }
+    source.seek(std::io::SeekFrom::Start(0)).map_err(io)?;
+    Ok(())
+}
+
+fn decode_au(path: &Path, mut source: impl Read + Seek) -> Result<DecodedAudio, DecodeError> {
     let corrupt = |e: &dyn std::fmt::Debug| DecodeError::Corrupt {
         path: path.to_owned(),
         reason: format!("{e:?}"),
     };
+    check_au_offset(path, &mut source)?;
     let mut reader =
         ausnd::AuReader::new(BufReader::new(source)).map_err(|e| DecodeError::Unsupported {
             path: path.to_owned(),
