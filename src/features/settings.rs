@@ -227,12 +227,15 @@ impl FeatureSettings {
                 self.n_mels
             ));
         }
+        // A log-mel segment holds its frames, centred at every hop, with the half window
+        // of lead before it: the last frame's half window after its centre must fit in
+        // the segment's last hop, so n_fft / 2 is exactly a hop (musicnn: 512 and 256).
         if self.kind == FeatureKind::LogMel
             && (!self.segment_samples.is_multiple_of(self.hop_length)
-                || self.n_fft / 2 < self.hop_length)
+                || self.n_fft / 2 != self.hop_length)
         {
             return bad(format!(
-                "log-mel segments must be whole hops ({}) and n_fft/2 at least a hop, got {} samples and n_fft {}",
+                "log-mel segments must be whole hops ({}) and n_fft/2 exactly a hop, got {} samples and n_fft {}",
                 self.hop_length, self.segment_samples, self.n_fft
             ));
         }
