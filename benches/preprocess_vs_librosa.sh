@@ -5,7 +5,10 @@
 # (librosa.load, librosa.feature.mfcc per segment, json.dump). Prints the median of several
 # runs of each side, alternated, and the ratios.
 #
-#   benches/preprocess_vs_librosa.sh [RUNS]     (default 7; GC_DATA, GC_BENCH_CORE)
+#   benches/preprocess_vs_librosa.sh [RUNS]     (default 7; GC_DATA, GC_BENCH_CORE,
+#                                                CARGO_TARGET_DIR)
+#
+# GC_FEATURES=path/to/features times that build instead of building this tree's.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -21,9 +24,13 @@ for dir in "$data"/*/; do
     mkdir -p "$tmp/data/$(basename "$dir")"
     ln -s "${files[@]:0:2}" "$tmp/data/$(basename "$dir")/"
 done
-cargo build --quiet --release --bin features
+features="${GC_FEATURES:-}"
+if [ -z "$features" ]; then
+    cargo build --quiet --release --bin features
+    features="${CARGO_TARGET_DIR:-$root/target}/release/features"
+fi
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1
-"$python" - "$runs" "$core" "$tmp" "$root/target/release/features" "$root/benches/librosa_preprocess.py" <<'PY'
+"$python" - "$runs" "$core" "$tmp" "$features" "$root/benches/librosa_preprocess.py" <<'PY'
 import json, resource, statistics, subprocess, sys, time
 
 runs, core, tmp, features, script = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
