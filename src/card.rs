@@ -25,6 +25,11 @@ pub const MAX_PARAMETERS: u64 = 1 << 24;
 /// Largest single size in a card's network (a width, a filter count, a kernel), so that
 /// no sum or product of a few of them overflows, even in 32-bit wasm.
 pub const MAX_DIMENSION: usize = 1 << 20;
+/// Largest model card read, in bytes: the shipped cards are 2-9 kB.
+pub const MAX_CARD_BYTES: u64 = 1 << 20;
+/// Largest weights file read, in bytes: [`MAX_PARAMETERS`] as f32, plus room for the
+/// burnpack header and metadata (labels, settings, int8 scales).
+pub const MAX_WEIGHTS_BYTES: u64 = MAX_PARAMETERS * 4 + (4 << 20);
 
 /// A trained model's description; see the module docs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,7 +12,9 @@ use burn::store::{BurnpackStore, HalfPrecisionAdapter, ModuleSnapshot};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::card::{CARD_FORMAT, CARD_VERSION, ModelCard, sha256_hex};
+use crate::card::{
+    CARD_FORMAT, CARD_VERSION, MAX_CARD_BYTES, MAX_WEIGHTS_BYTES, ModelCard, sha256_hex,
+};
 use crate::features::{FeatureKind, FeatureSettings, SegmentMfcc};
 use crate::models::{
     Architecture, Int8Dequantizer, Int8Scales, META_INT8_SCALES, MSD_TAGS, Network,
@@ -36,11 +38,22 @@ pub const META_WEIGHT_PRECISION: &str = "genre-classifier.weight-precision";
 pub fn load_model_dir(dir: &std::path::Path, device: &Device) -> Result<Classifier, ModelError> {
     let card_path = dir.join(crate::card::CARD_FILE);
     let name = |p: &std::path::Path, e: &dyn std::fmt::Display| format!("{}: {e}", p.display());
+    // A file larger than any model could be is refused before it is read.
+    let check_size = |p: &std::path::Path, max: u64| match std::fs::metadata(p) {
+        Ok(m) if m.len() > max => Err(ModelError::TooLarge {
+            what: format!("file {}", p.display()),
+            bytes: m.len(),
+            max,
+        }),
+        _ => Ok(()),
+    };
+    check_size(&card_path, MAX_CARD_BYTES)?;
     let card_json =
         std::fs::read_to_string(&card_path).map_err(|e| ModelError::Card(name(&card_path, &e)))?;
     let card =
         Classifier::parse_card(&card_json).map_err(|e| ModelError::Card(name(&card_path, &e)))?;
     let weights_path = dir.join(&card.weights.file);
+    check_size(&weights_path, MAX_WEIGHTS_BYTES)?;
     let weights = std::fs::read(&weights_path).map_err(|e| ModelError::CorruptWeights {
         bytes: 0,
         reason: name(&weights_path, &e),
@@ -115,6 +128,16 @@ pub enum ModelError {
     /// The weights were made for another model (labels, features or architecture).
     #[error("weights file is for another model: {0}")]
     ForeignWeights(String),
+    /// A card or weights file larger than any model could be; refused before parsing.
+    #[error("the {what} is {bytes} bytes; at most {max} are supported")]
+    TooLarge {
+        /// Which file (with its path, when read from disk).
+        what: String,
+        /// Its size.
+        bytes: u64,
+        /// The limit ([`crate::card::MAX_CARD_BYTES`] or [`crate::card::MAX_WEIGHTS_BYTES`]).
+        max: u64,
+    },
     /// The weights' checksum or size differ from what the card records.
     #[error(
         "weights file does not match its card (expected {expected_bytes} bytes, sha256 {expected_sha256}; got {bytes} bytes, sha256 {sha256}): it is corrupt or from another training run"
@@ -258,6 +281,13 @@ fn first_non_f32(network: &Network) -> Option<String> {
 impl Classifier {
     /// Parses a card, checking that it is one and that its parts agree.
     pub fn parse_card(card_json: &str) -> Result<ModelCard, ModelError> {
+        if card_json.len() as u64 > MAX_CARD_BYTES {
+            return Err(ModelError::TooLarge {
+                what: "model card".into(),
+                bytes: card_json.len() as u64,
+                max: MAX_CARD_BYTES,
+            });
+        }
         let value: serde_json::Value =
             serde_json::from_str(card_json).map_err(|e| ModelError::Card(e.to_string()))?;
         if value.get("format").and_then(|f| f.as_str()) != Some(CARD_FORMAT) {
@@ -277,6 +307,12 @@ impl Classifier {
             .validate()
             .map_err(|e| ModelError::Card(e.to_string()))?;
         crate::card::check_network(&card.architecture).map_err(ModelError::Card)?;
+        if card.weights.bytes > MAX_WEIGHTS_BYTES {
+            return Err(ModelError::Card(format!(
+                "its weights file is {} bytes; at most {MAX_WEIGHTS_BYTES} are supported",
+                card.weights.bytes
+            )));
+        }
         let frames = card.features.frames_per_segment();
         let coefficients = card.features.coefficients();
         if card.labels.len() != card.architecture.classes() {
@@ -328,6 +364,13 @@ impl Classifier {
     /// weights that are corrupt, truncated, or made for other labels or settings.
     pub fn load(card_json: &str, weights: &[u8], device: &Device) -> Result<Self, ModelError> {
         let card = Self::parse_card(card_json)?;
+        if weights.len() as u64 > MAX_WEIGHTS_BYTES {
+            return Err(ModelError::TooLarge {
+                what: "weights file".into(),
+                bytes: weights.len() as u64,
+                max: MAX_WEIGHTS_BYTES,
+            });
+        }
         let bytes = Bytes::from_bytes_vec(weights.to_vec());
         let corrupt = |reason: String| ModelError::CorruptWeights {
             bytes: weights.len(),

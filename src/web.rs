@@ -128,6 +128,8 @@ struct Song {
     /// From the song's rate to the feature rate, when they differ.
     resampler: Option<StreamResampler>,
     channels: usize,
+    /// The rate the song's samples arrive at.
+    sample_rate: u32,
     envelope: PeakEnvelope,
 }
 
@@ -225,6 +227,7 @@ impl FeatureExtractor {
             stream,
             resampler,
             channels: 0,
+            sample_rate: rate,
             envelope: PeakEnvelope::new(input_total, WAVEFORM_BUCKETS),
         });
         serde_wasm_bindgen::to_value(&info).map_err(js_error)
@@ -282,10 +285,10 @@ impl FeatureExtractor {
         let mono = downmix(&refs).map_err(js_error)?;
         drop(data);
         if let Some(i) = mono.iter().position(|s| !s.is_finite()) {
-            return Err(js_error(format!(
-                "sample {} is not a finite number",
-                song.envelope.seen + i
-            )));
+            return Err(js_error(crate::audio::AudioError::NonFiniteSample {
+                index: song.envelope.seen + i,
+                sample_rate: song.sample_rate,
+            }));
         }
         song.envelope.push(&mono);
         let at_rate = match song.resampler.as_mut() {
@@ -439,6 +442,22 @@ impl MusicnnBench {
     pub fn run_matmul(&self, index: usize) {
         self.profile.run_matmul(index);
     }
+}
+
+/// The largest model card and weights file a model may have, in bytes
+/// (`{ cardBytes, weightsBytes }`): the page stops a download that grows past them.
+#[wasm_bindgen(js_name = modelSizeLimits)]
+pub fn model_size_limits() -> Result<JsValue, JsError> {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Limits {
+        card_bytes: u64,
+        weights_bytes: u64,
+    }
+    to_js(&Limits {
+        card_bytes: crate::card::MAX_CARD_BYTES,
+        weights_bytes: crate::card::MAX_WEIGHTS_BYTES,
+    })
 }
 
 /// A trained model (card + weights), ready to classify the segments a

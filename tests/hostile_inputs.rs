@@ -9,10 +9,14 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::Cursor;
 
+use genre_classifier::audio::Clip;
 use genre_classifier::audio::decode::{DecodeError, MAX_CHANNELS, decode_bytes};
-use genre_classifier::card::{MAX_PARAMETERS, ModelCard, WEIGHTS_FILE, WeightsInfo};
+use genre_classifier::card::{
+    CARD_FILE, MAX_CARD_BYTES, MAX_PARAMETERS, MAX_WEIGHTS_BYTES, ModelCard, WEIGHTS_FILE,
+    WeightsInfo,
+};
 use genre_classifier::features::{FeatureSettings, MfccExtractor};
-use genre_classifier::inference::{Classifier, ModelError};
+use genre_classifier::inference::{Classifier, ModelError, load_model_dir};
 use genre_classifier::models::{AnnConfig, Architecture, cpu_device};
 
 /// The system allocator, noting the largest allocation each thread makes.
@@ -316,4 +320,56 @@ fn log_mel_settings_whose_frames_overrun_their_segment_are_refused() {
     let err = settings.validate().unwrap_err().to_string();
     assert!(err.contains("exactly a hop"), "{err}");
     assert!(FeatureSettings::musicnn().validate().is_ok());
+}
+
+#[test]
+fn cards_and_weights_larger_than_any_model_are_refused_before_reading() {
+    let (mut card, weights) = small_ann();
+    // A card padded past the card limit (the page's download stops there too).
+    let mut padded = serde_json::to_value(&card).unwrap();
+    padded["padding"] = serde_json::Value::String(" ".repeat(MAX_CARD_BYTES as usize));
+    match Classifier::load(&padded.to_string(), &weights, &cpu_device()) {
+        Err(ModelError::TooLarge { what, max, .. }) => {
+            assert_eq!((what.as_str(), max), ("model card", MAX_CARD_BYTES))
+        }
+        other => panic!("expected a too-large card, got {other:?}"),
+    }
+    // A card that says its weights are larger than any network could need.
+    card.weights.bytes = MAX_WEIGHTS_BYTES + 1;
+    let err = load(&card, &weights).unwrap_err().to_string();
+    assert!(err.contains(&MAX_WEIGHTS_BYTES.to_string()), "{err}");
+    // A folder whose weights file is 2 GB (sparse): refused from its size, unread.
+    let (card, _) = small_ann();
+    let dir = std::env::temp_dir().join(format!("gc-huge-weights-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(CARD_FILE), serde_json::to_string(&card).unwrap()).unwrap();
+    std::fs::File::create(dir.join(WEIGHTS_FILE))
+        .unwrap()
+        .set_len(2 << 30)
+        .unwrap();
+    let (result, largest) = largest_allocation(|| load_model_dir(&dir, &cpu_device()));
+    std::fs::remove_dir_all(&dir).unwrap();
+    match result {
+        Err(ModelError::TooLarge { what, bytes, max }) => {
+            assert!(what.contains(WEIGHTS_FILE), "{what}");
+            assert_eq!((bytes, max), (2 << 30, MAX_WEIGHTS_BYTES));
+        }
+        other => panic!("expected too-large weights, got {:?}", other.err()),
+    }
+    assert!(largest < 4 * MB, "{largest} bytes allocated");
+}
+
+#[test]
+fn samples_that_are_not_numbers_are_refused_with_their_time() {
+    for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+        let mut samples = vec![0.1_f32; 44_100 * 3];
+        samples[66_150] = bad;
+        let err = Clip::from_mono(samples, 44_100, 22_050)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("sample 66150 (at 1.50 s) is not a number"),
+            "{err}"
+        );
+    }
 }

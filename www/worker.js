@@ -40,7 +40,7 @@ async function compileWasm() {
   }
 }
 
-let FeatureExtractor, GenreModel, LiveListener;
+let FeatureExtractor, GenreModel, LiveListener, modelSizeLimits;
 let wasm = null;
 let reference = null;       // an extractor with the build's settings, to check model cards against
 const models = new Map();   // model (name or folder URL) → Promise<{ model, card }>
@@ -49,7 +49,7 @@ const listeners = new Map(); // live id → { listener, port }
 
 const ready = (async () => {
   const [pkg, module] = await Promise.all([import(PKG), compileWasm()]);
-  ({ FeatureExtractor, GenreModel, LiveListener } = pkg);
+  ({ FeatureExtractor, GenreModel, LiveListener, modelSizeLimits } = pkg);
   wasmModule = module;
   wasm = await pkg.default({ module_or_path: module });
   reference = new FeatureExtractor();
@@ -57,15 +57,102 @@ const ready = (async () => {
 })();
 ready.catch((e) => postMessage({ type: MSG.ERROR, id: null, message: `The analyser failed to start: ${e.message ?? e}` }));
 
-async function fetchOk(url, what) {
+/** How long a model's download may go without a byte arriving, and how long it may take
+ *  in all: a server that never answers, or trickles, gets a message instead of a wait. */
+const MODEL_STALL_MS = 15_000;
+const MODEL_DEADLINE_MS = 120_000;
+
+const megabytes = (n) => `${(n / 1e6).toFixed(n < 1e7 ? 2 : 0)} MB`;
+
+/** Aborts `controller` when no chunk has arrived for MODEL_STALL_MS or the whole download
+ *  has taken MODEL_DEADLINE_MS. `alive()` is called on each chunk; `stop()` when done. */
+function watchdog(controller) {
+  const abort = (why) => controller.abort(new Error(why));
+  const deadline = setTimeout(() => abort(`it took more than ${MODEL_DEADLINE_MS / 1000} s`), MODEL_DEADLINE_MS);
+  let stall = null;
+  const alive = () => {
+    clearTimeout(stall);
+    stall = setTimeout(() => abort(`the server sent nothing for ${MODEL_STALL_MS / 1000} s`), MODEL_STALL_MS);
+  };
+  alive();
+  return { alive, stop: () => { clearTimeout(deadline); clearTimeout(stall); } };
+}
+
+/** Downloads `url` (a model's `what`: its card or weights file) as bytes, stopping as soon as it grows past
+ *  `limit()` ([bytes, why]; asked again for each chunk, so a limit learnt meanwhile
+ *  applies). */
+async function download(url, what, limit, controller, watch) {
+  const { signal } = controller;
+  const failed = (e) => new Error(signal.aborted
+    ? `its ${what} did not arrive: ${signal.reason?.message ?? 'cancelled'}`
+    : `could not download its ${what} (${e.message})`);
   let response;
   try {
-    response = await fetch(url);
+    response = await fetch(url, { signal });
   } catch (e) {
-    throw new Error(`could not download the ${what} (${e.message})`);
+    throw failed(e);
   }
-  if (!response.ok) throw new Error(`could not download the ${what}: ${response.status} ${response.statusText}`);
-  return response;
+  if (!response.ok) throw new Error(`could not download its ${what}: ${response.status} ${response.statusText}`);
+  const tooLarge = (size) => {
+    const [max, why] = limit();
+    return new Error(`its ${what} is ${size === null ? 'larger than' : `${megabytes(size)}, more than`} ${megabytes(max)}, ${why}`);
+  };
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > limit()[0]) {
+    controller.abort(new Error('too large'));
+    throw tooLarge(declared);
+  }
+  const reader = response.body.getReader();
+  const parts = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      watch.alive();
+      size += value.length;
+      if (size > limit()[0]) {
+        controller.abort(new Error('too large'));
+        throw tooLarge(null);
+      }
+      parts.push(value);
+    }
+  } catch (e) {
+    if (e.message.startsWith(`its ${what} is `)) throw e;
+    throw failed(e);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) { bytes.set(part, at); at += part.length; }
+  return bytes;
+}
+
+/** A model folder's card (text) and weights (bytes), each within the crate's size limits;
+ *  the weights also within what the card says they are, once the card has arrived. */
+async function downloadModel(base) {
+  const limits = modelSizeLimits();
+  const most = 'the most a model may have';
+  let weightsLimit = [limits.weightsBytes, most];
+  const controller = new AbortController();
+  const watch = watchdog(controller);
+  try {
+    const card = download(new URL('card.json', base), 'card', () => [limits.cardBytes, most], controller, watch)
+      .then((bytes) => {
+        const text = new TextDecoder().decode(bytes);
+        try {
+          const declared = JSON.parse(text).weights?.bytes;
+          if (Number.isSafeInteger(declared) && declared > 0 && declared < weightsLimit[0]) {
+            weightsLimit = [declared, 'the size its card gives'];
+          }
+        } catch { /* not JSON: the crate says so when it reads the card */ }
+        return text;
+      });
+    const weights = download(new URL('model.bpk', base), 'weights file', () => weightsLimit, controller, watch);
+    return await Promise.all([card, weights]);
+  } finally {
+    watch.stop();
+    controller.abort(new Error('done'));  // ends the other download when one failed
+  }
 }
 
 /** Where a model lives: a shipped model's name, or the URL of a model folder. */
@@ -79,12 +166,8 @@ function loadModel(model) {
   if (!models.has(model)) {
     const loading = (async () => {
       await ready;
-      const base = modelFolder(model);
-      const [card, weights] = await Promise.all([
-        fetchOk(new URL('card.json', base), `card of model “${model}”`).then((r) => r.text()),
-        fetchOk(new URL('model.bpk', base), `weights of model “${model}”`).then((r) => r.arrayBuffer()),
-      ]);
-      const loaded = new GenreModel(card, new Uint8Array(weights));
+      const [card, weights] = await downloadModel(modelFolder(model));
+      const loaded = new GenreModel(card, weights);
       let backbone = false;
       try {
         // The build's extractor for the card's kind of feature must compute exactly what

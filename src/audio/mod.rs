@@ -36,8 +36,16 @@ pub enum AudioError {
     )]
     UnsupportedSampleRate(u32),
     /// A sample is NaN or infinite.
-    #[error("the audio contains a non-finite sample at position {0}")]
-    NonFiniteSample(usize),
+    #[error(
+        "sample {index} (at {:.2} s) is not a number (NaN or infinite): the file is damaged or not audio",
+        *index as f64 / f64::from(*sample_rate)
+    )]
+    NonFiniteSample {
+        /// Its index in the channel.
+        index: usize,
+        /// The sample rate it was read at.
+        sample_rate: u32,
+    },
     /// The resampler failed.
     #[error("resampling failed: {0}")]
     Resample(String),
@@ -71,7 +79,10 @@ impl Clip {
     ) -> Result<Clip, AudioError> {
         check_sample_rate(sample_rate)?;
         if let Some(i) = samples.iter().position(|s| !s.is_finite()) {
-            return Err(AudioError::NonFiniteSample(i));
+            return Err(AudioError::NonFiniteSample {
+                index: i,
+                sample_rate,
+            });
         }
         // Same rate: keep the buffer rather than copying the whole song.
         let samples = if sample_rate == target_rate {

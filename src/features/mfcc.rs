@@ -223,9 +223,9 @@ fn musicnn_log_compression(power: f32) -> f32 {
 /// FFT of half the length: the frame's even samples are its real parts, its odd samples
 /// its imaginary parts, and one pass untangles the spectra of the two and squares them.
 ///
-/// This is realfft's `RealToComplexEven` followed by `re² + im²`, with the same float
-/// operations in the same order (so the same bits), fused into one pass whose twiddles
-/// are stored as separate real and imaginary arrays, so that it vectorises.
+/// This is what realfft's `RealToComplexEven` followed by `re² + im²` computes, with the
+/// same float operations in the same order (so the same bits), fused into one pass whose
+/// twiddles are stored as separate real and imaginary arrays, so that it vectorises.
 struct PowerSpectrum {
     fft: Arc<dyn Fft<f32>>,
     /// The frame, n/2 complex values; the FFT may overwrite it.
