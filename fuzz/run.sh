@@ -11,7 +11,8 @@
 # per target the executions and findings, and exits non-zero if there is any finding.
 # Findings are kept in fuzz/artifacts/<target>/, logs in fuzz/logs/.
 #
-# FUZZ_TARGETS="audio settings" runs only those. One libFuzzer process at a time, so the
+# FUZZ_TARGETS="audio settings" runs only those. FUZZ_RUNS=1000000 also stops a target
+# after that many executions, if it gets there within SECONDS. One libFuzzer process at a time, so the
 # machine's other core stays free.
 set -euo pipefail
 
@@ -84,10 +85,12 @@ for target in "${targets[@]}"; do
     echo "== $target: ${seconds} s ($(find "$corpus" -type f | wc -l) inputs in the corpus)"
     log=logs/$target.log
     set +e
+    started=$SECONDS
     "$bin/$target" "$corpus" \
-        -max_total_time="$seconds" -rss_limit_mb=512 -malloc_limit_mb=512 -timeout=2 \
+        -max_total_time="$seconds" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -rss_limit_mb=512 -malloc_limit_mb=512 -timeout=2 \
         -artifact_prefix="$artifacts/" -print_final_stats=1 >"$log" 2>&1
     code=$?
+    took=$((SECONDS - started))
     set -e
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     found=$(($(find "$artifacts" -type f | wc -l) - before))
@@ -95,14 +98,14 @@ for target in "${targets[@]}"; do
         status=1
         kind=$(grep -m1 -oE 'ERROR: libFuzzer: [a-z-]+|deadly signal|panicked at [^ ]+' "$log" || echo "exit $code")
         newest=$(ls -t "$artifacts" | head -n 1)
-        summary+=("$(printf '%-14s %12s executions  FINDING: %s, input %s (log %s)' \
-            "$target" "${execs:-?}" "$kind" "${newest:+fuzz/artifacts/$target/$newest}" "fuzz/$log")")
+        summary+=("$(printf '%-14s %12s executions in %5d s  FINDING: %s, input %s (log %s)' \
+            "$target" "${execs:-?}" "$took" "$kind" "${newest:+fuzz/artifacts/$target/$newest}" "fuzz/$log")")
     else
-        summary+=("$(printf '%-14s %12s executions  no finding' "$target" "${execs:-?}")")
+        summary+=("$(printf '%-14s %12s executions in %5d s  no finding' "$target" "${execs:-?}" "$took")")
     fi
 done
 
 echo
-echo "== fuzzing, ${seconds} s a target"
+echo "== fuzzing, ${seconds} s a target${FUZZ_RUNS:+ or $FUZZ_RUNS executions}"
 printf '%s\n' "${summary[@]}"
 exit $status

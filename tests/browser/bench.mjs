@@ -1,30 +1,15 @@
 // Browser benchmark (prints figures; not a test), in headless Chromium on this machine:
-// - wasm MFCC time of a 30 s clip inside the page's worker;
+// - the worker's feature time for a 30 s clip with the default model (musicnn: resampling
+//   22 050 -> 16 000 Hz and the log-mel spectrogram);
 // - drop to result (decoding, features, network, drawing) for a 30 s GTZAN clip, a 30 s
 //   44.1 kHz stereo MP3 and a 5-minute one, with the default model;
 // - the network alone on one song with each shipped model.
 // Run via ./build.sh bench.
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { serve, launch, openPage, analyse, DATA, ROOT } from './helpers.mjs';
+import { serve, launch, openPage, analyse, benchSongs, DATA } from './helpers.mjs';
 
 const RUNS = 6;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** The MP3s of benches/make_bench_audio.py, made once with the librosa venv's soundfile. */
-function benchSongs() {
-  const dir = path.join(ROOT, 'target/bench-audio');
-  if (!existsSync(path.join(dir, 'song-5min.mp3'))) {
-    const python = execFileSync(path.join(ROOT, 'tests/fixtures/librosa_env.sh'), { encoding: 'utf8' }).trim();
-    // The first clip of each genre.
-    const clips = readdirSync(DATA, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'splits')
-      .map((d) => path.join(DATA, d.name, readdirSync(path.join(DATA, d.name)).filter((f) => f.endsWith('.ogg')).sort()[0]))
-      .sort();
-    execFileSync(python, [path.join(ROOT, 'benches/make_bench_audio.py'), dir, ...clips], { stdio: 'inherit' });
-  }
-  return { mp3: path.join(dir, 'song-30s.mp3'), long: path.join(dir, 'song-5min.mp3') };
-}
 
 async function timeDrops(page, file, runs = RUNS) {
   const rows = [];
@@ -52,7 +37,7 @@ try {
     await analyse(page, clip);
     feature.push(await page.evaluate(() => document.querySelector('genre-classifier').lastAnalysis.featureMs));
   }
-  console.log(`wasm MFCC of a 30 s clip in Chromium's worker: median ${median(feature.slice(1)).toFixed(1)} ms, `
+  console.log(`features of a 30 s clip in Chromium's worker, default model (resampling to 16 kHz, log-mel): median ${median(feature.slice(1)).toFixed(1)} ms, `
     + `best ${Math.min(...feature.slice(1)).toFixed(1)} ms`);
   console.log(`30 s GTZAN clip (Ogg Vorbis, 22 050 Hz mono): ${await timeDrops(page, clip)}`);
   console.log(`30 s MP3 (44.1 kHz stereo): ${await timeDrops(page, songs.mp3)}`);

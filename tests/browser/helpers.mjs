@@ -1,7 +1,7 @@
 // Shared helpers for the browser tests and benchmarks: serve www/ on a free loopback
 // port and drive Debian's Chromium with playwright-core.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -133,4 +133,18 @@ export function classifyCli(file, model = 'musicnn') {
   const out = execFileSync('cargo', ['run', '--quiet', '--profile', 'ci', '--bin', 'classify', '--',
     '--json', '--model', path.join(ROOT, 'www/models', model), file], { cwd: ROOT, encoding: 'utf8' });
   return JSON.parse(out);
+}
+
+/** The MP3s of benches/make_bench_audio.py, made once with the librosa venv's soundfile. */
+export function benchSongs() {
+  const dir = path.join(ROOT, 'target/bench-audio');
+  if (!existsSync(path.join(dir, 'song-5min.mp3'))) {
+    const python = execFileSync(path.join(ROOT, 'tests/fixtures/librosa_env.sh'), { encoding: 'utf8' }).trim();
+    // The first clip of each genre.
+    const clips = readdirSync(DATA, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'splits')
+      .map((d) => path.join(DATA, d.name, readdirSync(path.join(DATA, d.name)).filter((f) => f.endsWith('.ogg')).sort()[0]))
+      .sort();
+    execFileSync(python, [path.join(ROOT, 'benches/make_bench_audio.py'), dir, ...clips], { stdio: 'inherit' });
+  }
+  return { mp3: path.join(dir, 'song-30s.mp3'), long: path.join(dir, 'song-5min.mp3') };
 }
