@@ -234,7 +234,7 @@ export class Classifier {
           case MSG.SEGMENTS: mfcc.push(data.features); break;
           case MSG.PROGRESS:
             firstSegmentMs ??= performance.now() - start;
-            onProgress?.({ done: data.done, total: data.total, segments: data.segments, wasmBytes: data.wasmBytes });
+            onProgress?.({ done: data.done, total: data.total, segments: data.segments, info, wasmBytes: data.wasmBytes });
             break;
           case MSG.SILENT: stop(new ClassifyError('silent (nothing louder than -60 dBFS), so there is no genre to tell', 'silent')); break;
           case MSG.ERROR: stop(new ClassifyError(data.message, 'input')); break;

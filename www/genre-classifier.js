@@ -35,6 +35,7 @@ const TEMPLATE = `
 <section id="status" class="status" role="status" aria-live="polite" hidden>
   <p id="status-text"></p>
   <progress id="progress" max="1" value="0" hidden></progress>
+  <canvas id="progress-timeline" class="timeline" role="img" aria-label="Genre of the segments analysed so far" hidden></canvas>
   <button id="cancel" type="button" hidden>Cancel</button>
 </section>
 <section id="result" class="result" hidden aria-labelledby="result-title">
@@ -201,6 +202,7 @@ function defineElement() {
       status.setAttribute('role', error ? 'alert' : 'status');
       statusText.textContent = text;
       this.ui.progress.hidden = progress === null;
+      if (progress === null) this.ui.progressTimeline.hidden = true;
       if (progress !== null) this.ui.progress.value = progress;
       this.ui.cancel.hidden = !cancellable;
     }
@@ -209,6 +211,31 @@ function defineElement() {
       this.setState('error');
       this.showStatus(message, { error: true });
       this.dispatchEvent(new CustomEvent('genre-error', { detail: { message, ...detail }, bubbles: true, composed: true }));
+    }
+
+    /** The timeline under the progress bar, filled in as segments are done (drawn at most
+     *  once a frame, however often they arrive). */
+    partialTimeline() {
+      const canvas = this.ui.progressTimeline;
+      const colours = genreColours(this.classifier?.card.labels ?? []);
+      const segments = [];
+      let info = null;
+      let pending = false;
+      const draw = () => {
+        pending = false;
+        if (this.ui.progress.hidden) return;
+        canvas.hidden = false;
+        drawTimeline(canvas, segments, info, colours, null);
+        this.partialSegments = segments.length;
+      };
+      this.partialSegments = 0;
+      return {
+        add: (more, songInfo) => {
+          segments.push(...more);
+          info = songInfo ?? info;
+          if (!pending && info) { pending = true; requestAnimationFrame(draw); }
+        },
+      };
     }
 
     /** Switches model; re-runs the song on screen from its stored features. */
@@ -291,12 +318,14 @@ function defineElement() {
         await this.starting;
         if (!this.classifier) throw new ClassifyError('no model could be loaded; choose one in the model list', 'model');
         const sofar = {};
+        const partial = this.partialTimeline();
         const analysis = await this.classifier.analyse(input, {
           signal: controller.signal,
           onDecoded: () => { this.decodes++; },
-          onProgress: ({ done, total, segments, wasmBytes }) => {
+          onProgress: ({ done, total, segments, info, wasmBytes }) => {
             if (this.job !== job) return;
             this.lastProgress = { done, total, wasmBytes };
+            partial.add(segments ?? [], info);
             // The genre so far (the mean of the segments done), on screen from the first.
             for (const seg of segments ?? []) {
               for (const [g, p] of Object.entries(seg.probabilities)) sofar[g] = (sofar[g] ?? 0) + p;

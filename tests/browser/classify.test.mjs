@@ -208,6 +208,14 @@ test('a two-hour file shows progress in bounded memory and can be cancelled', as
   assert.ok(progress.wasmBytes < 64 * 2 ** 20, `wasm memory ${progress.wasmBytes} bytes`);
   assert.match(await statusText(page), /^Analysing “two-hours\.wav”: segment \d+ of 2406 · so far \S+$/);
   assert.ok(await page.isVisible('#progress'));
+  // The timeline fills in as segments are done: its start painted, its end not yet.
+  await page.waitForFunction(() => document.querySelector('genre-classifier').partialSegments >= 100);
+  const timeline = await page.evaluate(() => {
+    const canvas = document.querySelector('genre-classifier').shadowRoot.getElementById('progress-timeline');
+    const alpha = (x) => canvas.getContext('2d').getImageData(x, canvas.height / 2, 1, 1).data[3];
+    return { hidden: canvas.hidden, start: alpha(0), end: alpha(canvas.width - 1) };
+  });
+  assert.deepEqual(timeline, { hidden: false, start: 255, end: 0 });
   await page.screenshot({ path: path.join(SHOTS, 'classify-two-hours-progress.png') });
   await page.click('#cancel');
   assert.equal(await statusText(page), 'Cancelled.');
