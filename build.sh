@@ -253,7 +253,7 @@ run_tests() {
     cargo fmt --check || failed=1
     cargo clippy --quiet --all-targets -- -D warnings || failed=1
     log "Rust unit and integration tests"
-    cargo test --profile ci 2>&1 | tee "$ROOT/target/cargo-test.log" | grep -E '^(test result|running|error|failures:|---- )|panicked' || true
+    cargo test --profile ci --no-fail-fast 2>&1 | tee "$ROOT/target/cargo-test.log" | grep -E '^(test result|running|error|failures:|---- )|panicked' || true
     grep -q '^error\|FAILED\|panicked' "$ROOT/target/cargo-test.log" && failed=1
     build_wasm
     if [ "${WASM_CARGO[0]}" = cargo ]; then

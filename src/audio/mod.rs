@@ -179,6 +179,10 @@ mod tests {
             Err(AudioError::UnsupportedSampleRate(0))
         ));
         let err = Clip::from_mono(vec![0.0, f32::NAN], 22_050, 22_050).unwrap_err();
-        assert!(err.to_string().contains("position 1"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("sample 1 (at 0.00 s) is not a number"),
+            "{err}"
+        );
     }
 }
