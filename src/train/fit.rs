@@ -3,9 +3,10 @@
 //! weights.
 
 use burn::module::Module;
-use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
+use indicatif::ProgressBar;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -28,10 +29,12 @@ pub struct Examples<'a> {
 }
 
 impl Examples<'_> {
+    /// The number of segments.
     fn len(&self) -> usize {
         self.labels.len()
     }
 
+    /// The segments `indices` as one batch, as they are.
     fn batch(&self, indices: &[usize], device: &Device) -> Tensor<3> {
         self.augmented_batch(indices, device, None, 0.0)
     }
@@ -184,7 +187,10 @@ fn weighted_loss_and_accuracy(probs: &[Vec<f32>], labels: &[usize], weights: &[f
     )
 }
 
-/// Trains `architecture` on `train`, validating on `valid` after each epoch.
+/// Trains `architecture` on `train`, validating on `valid` after each epoch: every epoch
+/// shuffles the training segments, takes one optimiser step per mini-batch, validates,
+/// and keeps the weights with the lowest validation loss, stopping `patience` epochs
+/// after them.
 pub fn fit(
     architecture: &Architecture,
     train: &Examples,
@@ -192,156 +198,341 @@ pub fn fit(
     options: &FitOptions,
     mut on_epoch: impl FnMut(&EpochRecord),
 ) -> Fitted {
-    let device = crate::models::cpu_device();
-    let train_device = device.clone().autodiff();
-    train_device.seed(options.seed);
-    let mut network = architecture.init(&train_device);
-    let mut optimizer = AdamConfig::new().with_epsilon(1e-7).init();
-    let classes = architecture.classes();
-    let loss_fn = CrossEntropyLossConfig::new()
-        .with_weights(Some(options.class_weights.clone()))
-        .with_smoothing((options.label_smoothing > 0.0).then_some(options.label_smoothing))
-        .init(&train_device);
-    // As Keras does with class weights: they shape the training loss only; the validation
-    // loss that early stopping watches is the plain mean over validation segments.
-    let valid_weights = vec![1.0; classes];
-    let l2 = architecture.l2();
-    let mut rng = StdRng::seed_from_u64(options.seed);
+    let (mut trainer, mut network) = Trainer::new(architecture, options);
     let mut order: Vec<usize> = (0..train.len()).collect();
-    let mut history = Vec::new();
-    let mut best: Option<(f64, usize, Network)> = None;
+    let mut stopping = EarlyStopping::default();
     let batches = train.len().div_ceil(options.batch_size.max(1));
     for epoch in 1..=options.max_epochs {
-        order.shuffle(&mut rng);
-        let bar = super::progress_bar(
-            batches,
-            "epoch {prefix:>3} [{bar:30}] {pos}/{len} {msg}",
-            options.show_progress,
-        );
-        bar.set_prefix(epoch.to_string());
-        let (mut loss_sum, mut hits, mut seen) = (0f64, 0usize, 0usize);
-        for chunk in order.chunks(options.batch_size.max(1)) {
-            let mut input = train.augmented_batch(
-                chunk,
-                &train_device,
-                options.augment.then_some(&mut rng),
-                options.gain_range,
-            );
-            let labels_of = |ids: &[usize]| {
-                Tensor::<1, Int>::from_data(
-                    TensorData::new(
-                        ids.iter()
-                            .map(|&i| train.labels[i] as i64)
-                            .collect::<Vec<_>>(),
-                        [ids.len()],
-                    ),
-                    &train_device,
-                )
-            };
-            let targets = labels_of(chunk);
-            // Mixup partner of each segment (a shuffled copy of the batch) and its weight.
-            let mixup = (options.mixup_alpha > 0.0 && chunk.len() > 1).then(|| {
-                let mut partner: Vec<usize> = (0..chunk.len()).collect();
-                partner.shuffle(&mut rng);
-                let lambda = beta_sample(&mut rng, options.mixup_alpha);
-                let partner_ids: Vec<usize> = partner.iter().map(|&p| chunk[p]).collect();
-                let partner_index = Tensor::<1, Int>::from_data(
-                    TensorData::new(
-                        partner.iter().map(|&p| p as i64).collect::<Vec<_>>(),
-                        [partner.len()],
-                    ),
-                    &train_device,
-                );
-                (lambda, partner_ids, partner_index)
-            });
-            if let Some((lambda, _, partner_index)) = &mixup {
-                input = input.clone().mul_scalar(*lambda)
-                    + input
-                        .select(0, partner_index.clone())
-                        .mul_scalar(1.0 - lambda);
-            }
-            let logits = network.forward(input);
-            let predicted = logits
-                .clone()
-                .argmax(1)
-                .into_data()
-                .iter::<i64>()
-                .collect::<Vec<_>>();
-            hits += predicted
-                .iter()
-                .zip(chunk)
-                .filter(|(p, i)| **p as usize == train.labels[**i])
-                .count();
-            let mut loss = match &mixup {
-                Some((lambda, partner_ids, _)) => {
-                    loss_fn.forward(logits.clone(), targets).mul_scalar(*lambda)
-                        + loss_fn
-                            .forward(logits, labels_of(partner_ids))
-                            .mul_scalar(1.0 - lambda)
-                }
-                None => loss_fn.forward(logits, targets),
-            };
-            if let Some(penalty) = network.penalty(l2) {
-                loss = loss + penalty;
-            }
-            let loss_value = loss
-                .clone()
-                .into_data()
-                .try_to_vec::<f32>()
-                .ok()
-                .and_then(|v| v.first().copied())
-                .unwrap_or(f32::NAN);
-            loss_sum += f64::from(loss_value) * chunk.len() as f64;
-            seen += chunk.len();
-            let grads = GradientsParams::from_grads(loss.backward(), &network);
-            network = optimizer.step(options.learning_rate, network, grads);
-            bar.inc(1);
-            bar.set_message(format!(
-                "loss {:.4} acc {:.3}",
-                loss_sum / seen as f64,
-                hits as f64 / seen as f64
-            ));
-        }
+        order.shuffle(&mut trainer.rng);
+        let bar = epoch_bar(epoch, batches, options.show_progress);
+        let (trained, totals) = trainer.train_epoch(network, train, &order, &bar);
+        network = trained;
         let inference = network.valid();
-        let probs = predict(&inference, valid, &device);
-        let (valid_loss, valid_accuracy) =
-            weighted_loss_and_accuracy(&probs, valid.labels, &valid_weights);
-        let record = EpochRecord {
-            epoch,
-            train_loss: loss_sum / seen.max(1) as f64,
-            train_accuracy: hits as f64 / seen.max(1) as f64,
-            valid_loss,
-            valid_accuracy,
-        };
-        let summary = format!(
-            "loss {:.4} acc {:.3} | valid loss {:.4} acc {:.3}",
-            record.train_loss, record.train_accuracy, valid_loss, valid_accuracy
-        );
-        if options.show_progress && bar.is_hidden() {
-            // Not a terminal (a log file, CI): one plain line per epoch instead of a bar.
-            eprintln!("epoch {epoch:>3} {summary}");
-        }
-        bar.finish_with_message(summary);
+        let (valid_loss, valid_accuracy) = trainer.validate(&inference, valid);
+        let record = totals.record(epoch, valid_loss, valid_accuracy);
+        finish_epoch_bar(&bar, &record, options.show_progress);
         on_epoch(&record);
-        history.push(record);
-        let improved = best.as_ref().is_none_or(|(l, _, _)| valid_loss < *l);
-        if improved {
-            best = Some((valid_loss, epoch, inference));
-        } else if best
-            .as_ref()
-            .is_some_and(|(_, e, _)| epoch - e >= options.patience)
-        {
+        if stopping.should_stop(record, inference, options.patience) {
             break;
         }
     }
-    let (network, best_epoch) = match best {
-        Some((_, epoch, network)) => (network, epoch),
-        None => (network.valid(), 0),
-    };
-    Fitted {
-        network,
-        history,
-        best_epoch,
+    stopping.finish(network)
+}
+
+/// What one training run keeps besides the network: its optimiser and loss, and the one
+/// random source of shuffling, augmentation and mixup.
+struct Trainer<'a> {
+    /// The loop settings.
+    options: &'a FitOptions,
+    /// The inference device, for validation.
+    device: Device,
+    /// The autodiff device the network trains on.
+    train_device: Device,
+    /// Adam and its moments.
+    optimizer: ModuleOptimizer,
+    /// The class-weighted (and maybe smoothed) training loss.
+    loss_fn: CrossEntropyLoss,
+    /// Class weights of the validation loss: all 1 (see [`Trainer::new`]).
+    valid_weights: Vec<f32>,
+    /// Weight of the architecture's L2 penalty.
+    l2: f64,
+    /// Shuffles the epochs, draws the augmentation masks and the mixup partners.
+    rng: StdRng,
+}
+
+impl<'a> Trainer<'a> {
+    /// The trainer and a freshly initialised network of `architecture`, all seeded by
+    /// `options.seed`.
+    fn new(architecture: &Architecture, options: &'a FitOptions) -> (Self, Network) {
+        let device = crate::models::cpu_device();
+        let train_device = device.clone().autodiff();
+        train_device.seed(options.seed);
+        let network = architecture.init(&train_device);
+        let optimizer = AdamConfig::new().with_epsilon(1e-7).init();
+        let classes = architecture.classes();
+        let loss_fn = CrossEntropyLossConfig::new()
+            .with_weights(Some(options.class_weights.clone()))
+            .with_smoothing((options.label_smoothing > 0.0).then_some(options.label_smoothing))
+            .init(&train_device);
+        // As Keras does with class weights: they shape the training loss only; the
+        // validation loss that early stopping watches is the plain mean over validation
+        // segments.
+        let valid_weights = vec![1.0; classes];
+        let l2 = architecture.l2();
+        let rng = StdRng::seed_from_u64(options.seed);
+        let trainer = Self {
+            options,
+            device,
+            train_device,
+            optimizer,
+            loss_fn,
+            valid_weights,
+            l2,
+            rng,
+        };
+        (trainer, network)
+    }
+
+    /// One pass over `train` in mini-batches in `order`, stepping the optimiser after
+    /// each: the updated network and the epoch's running totals.
+    fn train_epoch(
+        &mut self,
+        mut network: Network,
+        train: &Examples,
+        order: &[usize],
+        bar: &ProgressBar,
+    ) -> (Network, EpochTotals) {
+        let mut totals = EpochTotals::default();
+        for chunk in order.chunks(self.options.batch_size.max(1)) {
+            let (trained, loss, hits) = self.train_batch(network, train, chunk);
+            network = trained;
+            totals.loss_sum += f64::from(loss) * chunk.len() as f64;
+            totals.hits += hits;
+            totals.seen += chunk.len();
+            bar.inc(1);
+            bar.set_message(format!(
+                "loss {:.4} acc {:.3}",
+                totals.loss_sum / totals.seen as f64,
+                totals.hits as f64 / totals.seen as f64
+            ));
+        }
+        (network, totals)
+    }
+
+    /// One optimiser step on the training segments `chunk`, augmented and mixed up as the
+    /// options say: the updated network, the batch's loss and how many it got right.
+    fn train_batch(
+        &mut self,
+        network: Network,
+        train: &Examples,
+        chunk: &[usize],
+    ) -> (Network, f32, usize) {
+        let options = self.options;
+        let mut input = train.augmented_batch(
+            chunk,
+            &self.train_device,
+            options.augment.then_some(&mut self.rng),
+            options.gain_range,
+        );
+        let targets = label_tensor(train, chunk, &self.train_device);
+        let mixup = Mixup::draw(
+            &mut self.rng,
+            chunk,
+            options.mixup_alpha,
+            &self.train_device,
+        );
+        if let Some(mixup) = &mixup {
+            input = mixup.blend(input);
+        }
+        let logits = network.forward(input);
+        let hits = correct(&logits, train, chunk);
+        let mut loss = match &mixup {
+            Some(mixup) => {
+                let partner_targets = label_tensor(train, &mixup.partner_ids, &self.train_device);
+                self.loss_fn
+                    .forward(logits.clone(), targets)
+                    .mul_scalar(mixup.lambda)
+                    + self
+                        .loss_fn
+                        .forward(logits, partner_targets)
+                        .mul_scalar(1.0 - mixup.lambda)
+            }
+            None => self.loss_fn.forward(logits, targets),
+        };
+        if let Some(penalty) = network.penalty(self.l2) {
+            loss = loss + penalty;
+        }
+        let loss_value = loss
+            .clone()
+            .into_data()
+            .try_to_vec::<f32>()
+            .ok()
+            .and_then(|v| v.first().copied())
+            .unwrap_or(f32::NAN);
+        let grads = GradientsParams::from_grads(loss.backward(), &network);
+        let network = self.optimizer.step(options.learning_rate, network, grads);
+        (network, loss_value, hits)
+    }
+
+    /// Unweighted mean loss and accuracy of `network` (in inference mode) over `valid`.
+    fn validate(&self, network: &Network, valid: &Examples) -> (f64, f64) {
+        let probs = predict(network, valid, &self.device);
+        weighted_loss_and_accuracy(&probs, valid.labels, &self.valid_weights)
+    }
+}
+
+/// The labels of the training segments `ids`, as a tensor on `device`.
+fn label_tensor(train: &Examples, ids: &[usize], device: &Device) -> Tensor<1, Int> {
+    Tensor::<1, Int>::from_data(
+        TensorData::new(
+            ids.iter()
+                .map(|&i| train.labels[i] as i64)
+                .collect::<Vec<_>>(),
+            [ids.len()],
+        ),
+        device,
+    )
+}
+
+/// How many of the training segments `chunk` the `logits` classify right.
+fn correct(logits: &Tensor<2>, train: &Examples, chunk: &[usize]) -> usize {
+    let predicted = logits
+        .clone()
+        .argmax(1)
+        .into_data()
+        .iter::<i64>()
+        .collect::<Vec<_>>();
+    predicted
+        .iter()
+        .zip(chunk)
+        .filter(|(p, i)| **p as usize == train.labels[**i])
+        .count()
+}
+
+/// The mixup of one batch: each segment's partner (a shuffled copy of the batch) and the
+/// partners' weight `1 - lambda`.
+struct Mixup {
+    /// Weight of the batch itself, λ ~ Beta(α, α).
+    lambda: f32,
+    /// The training segment id of each segment's partner.
+    partner_ids: Vec<usize>,
+    /// The position in the batch of each segment's partner.
+    partner_index: Tensor<1, Int>,
+}
+
+impl Mixup {
+    /// The partners and λ of the batch `chunk`, or `None` when mixup is off (`alpha` 0)
+    /// or the batch has one segment.
+    fn draw(rng: &mut StdRng, chunk: &[usize], alpha: f32, device: &Device) -> Option<Self> {
+        (alpha > 0.0 && chunk.len() > 1).then(|| {
+            let mut partner: Vec<usize> = (0..chunk.len()).collect();
+            partner.shuffle(rng);
+            let lambda = beta_sample(rng, alpha);
+            let partner_ids: Vec<usize> = partner.iter().map(|&p| chunk[p]).collect();
+            let partner_index = Tensor::<1, Int>::from_data(
+                TensorData::new(
+                    partner.iter().map(|&p| p as i64).collect::<Vec<_>>(),
+                    [partner.len()],
+                ),
+                device,
+            );
+            Self {
+                lambda,
+                partner_ids,
+                partner_index,
+            }
+        })
+    }
+
+    /// `input` blended with its partners: `λ·input + (1 - λ)·partners`.
+    fn blend(&self, input: Tensor<3>) -> Tensor<3> {
+        input.clone().mul_scalar(self.lambda)
+            + input
+                .select(0, self.partner_index.clone())
+                .mul_scalar(1.0 - self.lambda)
+    }
+}
+
+/// Running totals of one training epoch.
+#[derive(Debug, Default)]
+struct EpochTotals {
+    /// Sum over segments of the batch loss.
+    loss_sum: f64,
+    /// Segments classified right.
+    hits: usize,
+    /// Segments trained on.
+    seen: usize,
+}
+
+impl EpochTotals {
+    /// The epoch's record, with its validation figures.
+    fn record(&self, epoch: usize, valid_loss: f64, valid_accuracy: f64) -> EpochRecord {
+        EpochRecord {
+            epoch,
+            train_loss: self.loss_sum / self.seen.max(1) as f64,
+            train_accuracy: self.hits as f64 / self.seen.max(1) as f64,
+            valid_loss,
+            valid_accuracy,
+        }
+    }
+}
+
+/// The progress bar of epoch `epoch`, of `batches` steps (hidden without `show`).
+fn epoch_bar(epoch: usize, batches: usize, show: bool) -> ProgressBar {
+    let bar = super::progress_bar(
+        batches,
+        "epoch {prefix:>3} [{bar:30}] {pos}/{len} {msg}",
+        show,
+    );
+    bar.set_prefix(epoch.to_string());
+    bar
+}
+
+/// Ends an epoch's bar with its figures; where bars are hidden (a log file, CI) but
+/// progress is wanted, prints them as one plain line instead.
+fn finish_epoch_bar(bar: &ProgressBar, record: &EpochRecord, show_progress: bool) {
+    let summary = format!(
+        "loss {:.4} acc {:.3} | valid loss {:.4} acc {:.3}",
+        record.train_loss, record.train_accuracy, record.valid_loss, record.valid_accuracy
+    );
+    if show_progress && bar.is_hidden() {
+        eprintln!("epoch {:>3} {summary}", record.epoch);
+    }
+    bar.finish_with_message(summary);
+}
+
+/// The network with the lowest validation loss so far, with that loss and its epoch.
+struct Best {
+    /// The validation loss.
+    loss: f64,
+    /// The epoch, from 1.
+    epoch: usize,
+    /// The weights, in inference mode.
+    network: Network,
+}
+
+/// Early stopping's bookkeeping: every epoch's record and the best epoch so far.
+#[derive(Default)]
+struct EarlyStopping {
+    /// One record per epoch run.
+    history: Vec<EpochRecord>,
+    /// The best epoch so far (`None` before the first).
+    best: Option<Best>,
+}
+
+impl EarlyStopping {
+    /// Keeps `record`, and `network` (the epoch's weights) if its validation loss is the
+    /// lowest yet; true when `patience` epochs have passed since the best one.
+    fn should_stop(&mut self, record: EpochRecord, network: Network, patience: usize) -> bool {
+        let (epoch, loss) = (record.epoch, record.valid_loss);
+        self.history.push(record);
+        let improved = self.best.as_ref().is_none_or(|best| loss < best.loss);
+        if improved {
+            self.best = Some(Best {
+                loss,
+                epoch,
+                network,
+            });
+            false
+        } else {
+            self.best
+                .as_ref()
+                .is_some_and(|best| epoch - best.epoch >= patience)
+        }
+    }
+
+    /// The result: the best epoch's weights, or `last` (in inference mode, epoch 0) if no
+    /// epoch ran.
+    fn finish(self, last: Network) -> Fitted {
+        let (network, best_epoch) = match self.best {
+            Some(best) => (best.network, best.epoch),
+            None => (last.valid(), 0),
+        };
+        Fitted {
+            network,
+            history: self.history,
+            best_epoch,
+        }
     }
 }
 

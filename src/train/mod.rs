@@ -25,13 +25,13 @@ use rayon::prelude::*;
 
 use crate::atomic_file::write_atomically;
 use crate::card::{
-    CARD_FILE, CARD_FORMAT, CARD_VERSION, DataSummary, GenreCounts, Hyperparameters, ModelCard,
-    Normalization, TrainingReport, WEIGHTS_FILE, WeightsInfo,
+    CARD_FILE, CARD_FORMAT, CARD_VERSION, DataSummary, Evaluation, GenreCounts, Hyperparameters,
+    ModelCard, Normalization, TrainingReport, WEIGHTS_FILE, WeightsInfo,
 };
 use crate::dataset::FileError;
 use crate::features::{FeatureSettings, MfccExtractor, SegmentMfcc};
 use crate::inference::Classifier;
-use crate::models::Architecture;
+use crate::models::{Architecture, Network};
 
 /// Why training could not run.
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +138,8 @@ struct TrackSegments {
 /// The segments of one track, or why it could not be read.
 type TrackFeatures = Result<TrackSegments, FileError>;
 
+/// The segments of the track at `path`: its own cut, and the shifted one if `shifted`
+/// (leaving out padded segments).
 fn extract_track(
     path: &Path,
     extractor: &mut MfccExtractor,
@@ -228,19 +230,70 @@ fn extract_all(
     Ok((results, hits.into_inner()))
 }
 
-/// Runs a whole training: see the module docs.
+/// Runs a whole training: find the tracks → split them → their features (cached) → each
+/// segment on a side → the sides gathered and normalised → fit → evaluate on validation
+/// → write weights, card and plots. `musicnn` has its own stages ([`musicnn::run`]).
 pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
     if options.architecture == "musicnn" {
         return musicnn::run(options);
     }
-    let frames = options.features.frames_per_segment();
-    let coefficients = options.features.n_mfcc;
     let set = find_tracks(&options.data)?;
-    let architecture = Architecture::tutorial(
+    let architecture = tutorial_architecture(options, set.genres.len())?;
+    let track_sides = assign_tracks(&set, &options.split)?;
+    let use_shifted = uses_shifted_cuts(options);
+    let (extracted, cached_files) = extract_features(&set, options, use_shifted)?;
+    let (segments, skipped) = assign_segments(extracted, &track_sides, &options.split);
+    let (train, valid, normalization) = gather(&set, &segments, options, skipped.len())?;
+    let fit_options =
+        tutorial_fit_options(options, &train.labels, set.genres.len(), &normalization);
+    let started = Instant::now();
+    let fitted = fit(
+        &architecture,
+        &train.examples(&options.features),
+        &valid.examples(&options.features),
+        &fit_options,
+        |_| {},
+    );
+    let seconds = started.elapsed().as_secs_f64();
+    let validation = validate(&fitted.network, &valid, &options.features, &set.genres);
+    let report = TrainingReport {
+        data: summarise_data(options, &set, &segments, &train, &valid),
+        split: options.split.describe(),
+        hyperparameters: hyperparameters(
+            &fit_options,
+            options.class_balance,
+            augmentation_summary(use_shifted, &fit_options, options.gain_db),
+        ),
+        history: fitted.history.clone(),
+        best_epoch: fitted.best_epoch,
+        validation,
+        excerpts: None,
+        tag_prior_grid: Vec::new(),
+        seconds,
+        backend: format!("burn flex, {} threads", rayon::current_num_threads()),
+    };
+    let card = model_card(
+        architecture,
+        &set,
+        options,
+        normalization,
+        &fitted.network,
+        report,
+    );
+    write_outcome(options, card, &fitted.network, skipped, cached_files)
+}
+
+/// The tutorial network `options.architecture` names, shaped for the feature settings and
+/// `classes` genres.
+fn tutorial_architecture(
+    options: &TrainOptions,
+    classes: usize,
+) -> Result<Architecture, TrainError> {
+    Architecture::tutorial(
         &options.architecture,
-        frames,
-        coefficients,
-        set.genres.len(),
+        options.features.frames_per_segment(),
+        options.features.n_mfcc,
+        classes,
     )
     .ok_or_else(|| {
         TrainError::Options(format!(
@@ -248,31 +301,69 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
             options.architecture,
             crate::models::ARCHITECTURE_NAMES.join(", ")
         ))
-    })?;
-    let track_sides = assign_tracks(&set, &options.split)?;
+    })
+}
+
+/// Whether to add shifted cuts of the training tracks: they add training windows, so as
+/// `options` asks; but the random split leaves them out, since they would put the same
+/// audio on both sides.
+fn uses_shifted_cuts(options: &TrainOptions) -> bool {
+    options.shifted_segments && options.split.kind != SplitKind::Random
+}
+
+/// The segments of every track (with the shifted cuts if `shifted`), through the
+/// feature cache when there is one; and how many tracks came from the cache.
+fn extract_features(
+    set: &TrackSet,
+    options: &TrainOptions,
+    shifted: bool,
+) -> Result<(Vec<TrackFeatures>, usize), TrainError> {
     let cache = options
         .cache
         .as_ref()
         .map(|dir| FeatureCache::new(dir, &options.features));
-    // Shifted cuts add training windows; the random split leaves them out, since they
-    // would put the same audio on both sides.
-    let use_shifted = options.shifted_segments && options.split.kind != SplitKind::Random;
-    let (extracted, cached_files) = extract_all(
-        &set,
+    extract_all(
+        set,
         &options.features,
         cache.as_ref(),
-        use_shifted,
+        shifted,
         options.fit.show_progress,
-    )?;
+    )
+}
 
-    // Flatten to segments, keeping each one's track and side.
+/// Every readable segment of the data, with its track and its side of the split: the
+/// tracks' own cuts first, in track order, then the shifted cuts of the training tracks.
+struct Segments {
+    /// The track and the coefficients of each segment.
+    rows: Vec<(usize, Vec<f32>)>,
+    /// The side of each segment.
+    sides: Vec<Side>,
+}
+
+impl Segments {
+    /// The indices of the segments on `side`, in order.
+    fn on(&self, side: Side) -> Vec<usize> {
+        (0..self.rows.len())
+            .filter(|&i| self.sides[i] == side)
+            .collect()
+    }
+}
+
+/// The segments of the readable tracks, each put on a side: its track's side, or for the
+/// random split a random side (tracks left out stay out); shifted cuts always train.
+/// Also returns the unreadable files, with the reason.
+fn assign_segments(
+    extracted: Vec<TrackFeatures>,
+    track_sides: &[Side],
+    split: &SplitOptions,
+) -> (Segments, Vec<String>) {
     let mut skipped = Vec::new();
-    let mut segments: Vec<(usize, Vec<f32>)> = Vec::new(); // (track, coefficients)
+    let mut rows: Vec<(usize, Vec<f32>)> = Vec::new(); // (track, coefficients)
     let mut extra: Vec<(usize, Vec<f32>)> = Vec::new(); // shifted cuts, training only
     for (t, result) in extracted.into_iter().enumerate() {
         match result {
             Ok(track) => {
-                segments.extend(track.aligned.into_iter().map(|s| (t, s.mfcc.data)));
+                rows.extend(track.aligned.into_iter().map(|s| (t, s.mfcc.data)));
                 if track_sides[t] == Side::Train {
                     extra.extend(track.shifted.into_iter().map(|s| (t, s.mfcc.data)));
                 }
@@ -280,11 +371,10 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
             Err(e) => skipped.push(e.to_string()),
         }
     }
-    let mut segment_sides: Vec<Side> = match options.split.kind {
+    let mut sides: Vec<Side> = match split.kind {
         SplitKind::Random => {
-            let random = split_segments(segments.len(), &options.split);
-            segments
-                .iter()
+            let random = split_segments(rows.len(), split);
+            rows.iter()
                 .zip(random)
                 .map(|((t, _), side)| {
                     if track_sides[*t] == Side::Excluded {
@@ -295,83 +385,131 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
                 })
                 .collect()
         }
-        _ => segments.iter().map(|(t, _)| track_sides[*t]).collect(),
+        _ => rows.iter().map(|(t, _)| track_sides[*t]).collect(),
     };
-    segment_sides.extend(std::iter::repeat_n(Side::Train, extra.len()));
-    segments.extend(extra);
-    let pick = |side: Side| -> Vec<usize> {
-        (0..segments.len())
-            .filter(|&i| segment_sides[i] == side)
-            .collect()
-    };
-    let (train_ids, valid_ids) = (pick(Side::Train), pick(Side::Valid));
+    sides.extend(std::iter::repeat_n(Side::Train, extra.len()));
+    rows.extend(extra);
+    (Segments { rows, sides }, skipped)
+}
+
+/// The segments of one side of the split as one flat, normalised array, with each
+/// segment's label and track.
+struct Gathered {
+    /// `count × frames × coefficients` normalised values.
+    data: Vec<f32>,
+    /// The label of each segment.
+    labels: Vec<usize>,
+    /// The track of each segment.
+    tracks: Vec<usize>,
+}
+
+impl Gathered {
+    /// These segments as the training loop takes them.
+    fn examples(&self, features: &FeatureSettings) -> Examples<'_> {
+        Examples {
+            data: &self.data,
+            labels: &self.labels,
+            frames: features.frames_per_segment(),
+            coefficients: features.n_mfcc,
+        }
+    }
+}
+
+/// The training and validation sides, normalised by the normalisation learned from the
+/// training side (returned too). Fails if a genre, or the whole training side, has no
+/// segments (`skipped` files were unreadable).
+fn gather(
+    set: &TrackSet,
+    segments: &Segments,
+    options: &TrainOptions,
+    skipped: usize,
+) -> Result<(Gathered, Gathered, Normalization), TrainError> {
+    let (train_ids, valid_ids) = (segments.on(Side::Train), segments.on(Side::Valid));
     if train_ids.is_empty() {
         return Err(TrainError::Data(format!(
-            "{}: no readable training tracks ({} files skipped)",
+            "{}: no readable training tracks ({skipped} files skipped)",
             options.data.display(),
-            skipped.len()
         )));
     }
     if let Some(g) = (0..set.genres.len()).find(|&g| {
         !train_ids
             .iter()
-            .any(|&i| set.tracks[segments[i].0].label == g)
+            .any(|&i| set.tracks[segments.rows[i].0].label == g)
     }) {
         return Err(TrainError::Data(format!(
             "genre {:?} has no readable training tracks",
             set.genres[g]
         )));
     }
-
+    let coefficients = options.features.n_mfcc;
     let normalization = Normalization::fit(
         train_ids
             .iter()
-            .flat_map(|&i| segments[i].1.chunks(coefficients)),
+            .flat_map(|&i| segments.rows[i].1.chunks(coefficients)),
         coefficients,
     );
-    let gather = |ids: &[usize]| -> (Vec<f32>, Vec<usize>, Vec<usize>) {
-        let mut data = Vec::with_capacity(ids.len() * frames * coefficients);
+    let side = |ids: &[usize]| {
+        let size = options.features.frames_per_segment() * coefficients;
+        let mut data = Vec::with_capacity(ids.len() * size);
         let (mut labels, mut tracks) = (Vec::new(), Vec::new());
         for &i in ids {
             let start = data.len();
-            data.extend_from_slice(&segments[i].1);
+            data.extend_from_slice(&segments.rows[i].1);
             normalization.apply(&mut data[start..]);
-            labels.push(set.tracks[segments[i].0].label);
-            tracks.push(segments[i].0);
+            labels.push(set.tracks[segments.rows[i].0].label);
+            tracks.push(segments.rows[i].0);
         }
-        (data, labels, tracks)
+        Gathered {
+            data,
+            labels,
+            tracks,
+        }
     };
-    let (train_data, train_labels, _) = gather(&train_ids);
-    let (valid_data, valid_labels, valid_tracks) = gather(&valid_ids);
-    let train = Examples {
-        data: &train_data,
-        labels: &train_labels,
-        frames,
-        coefficients,
-    };
-    let valid = Examples {
-        data: &valid_data,
-        labels: &valid_labels,
-        frames,
-        coefficients,
-    };
+    let (train, valid) = (side(&train_ids), side(&valid_ids));
+    Ok((train, valid, normalization))
+}
+
+/// `options.fit` with the class weights of the training labels and the gain range of
+/// `options.gain_db` in normalised units.
+fn tutorial_fit_options(
+    options: &TrainOptions,
+    train_labels: &[usize],
+    classes: usize,
+    normalization: &Normalization,
+) -> FitOptions {
     let mut fit_options = options.fit.clone();
     fit_options.class_weights =
-        balanced_class_weights(&train_labels, set.genres.len(), options.class_balance);
+        balanced_class_weights(train_labels, classes, options.class_balance);
     // A gain of g dB adds g to every mel band's level, which the orthonormal DCT turns
     // into g·√n_mels on coefficient 0 alone.
     fit_options.gain_range = options.gain_db * (options.features.n_mels as f32).sqrt()
         / normalization.std.first().copied().unwrap_or(1.0);
+    fit_options
+}
 
-    let started = Instant::now();
-    let fitted = fit(&architecture, &train, &valid, &fit_options, |_| {});
-    let seconds = started.elapsed().as_secs_f64();
-
+/// Validation figures of the trained `network` on the validation side.
+fn validate(
+    network: &Network,
+    valid: &Gathered,
+    features: &FeatureSettings,
+    genres: &[String],
+) -> Evaluation {
     let device = crate::models::cpu_device();
-    let probabilities = predict(&fitted.network, &valid, &device);
-    let validation = evaluate(&probabilities, &valid_labels, &valid_tracks, &set.genres);
+    let probabilities = predict(network, &valid.examples(features), &device);
+    evaluate(&probabilities, &valid.labels, &valid.tracks, genres)
+}
+
+/// Tracks and segments per genre and side, for the card.
+fn summarise_data(
+    options: &TrainOptions,
+    set: &TrackSet,
+    segments: &Segments,
+    train: &Gathered,
+    valid: &Gathered,
+) -> DataSummary {
     let per_genre = (0..set.genres.len())
         .map(|g| {
+            // Tracks of genre g with a segment on `side`.
             let count_tracks = |side: Side| {
                 set.tracks
                     .iter()
@@ -379,8 +517,9 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
                     .filter(|(t, tr)| {
                         tr.label == g
                             && segments
+                                .rows
                                 .iter()
-                                .zip(&segment_sides)
+                                .zip(&segments.sides)
                                 .any(|((st, _), s)| st == t && *s == side)
                     })
                     .count()
@@ -390,43 +529,52 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
                 genre: set.genres[g].clone(),
                 train_tracks: count_tracks(Side::Train),
                 valid_tracks: count_tracks(Side::Valid),
-                train_segments: count_segments(&train_labels),
-                valid_segments: count_segments(&valid_labels),
+                train_segments: count_segments(&train.labels),
+                valid_segments: count_segments(&valid.labels),
             }
         })
         .collect();
-    let mut card = ModelCard {
+    DataSummary {
+        source: options.data.display().to_string(),
+        per_genre,
+        train_segments: train.labels.len(),
+        valid_segments: valid.labels.len(),
+    }
+}
+
+/// The model card of a trained tutorial network, before its weights are exported (the
+/// weights entry is a placeholder until then).
+fn model_card(
+    architecture: Architecture,
+    set: &TrackSet,
+    options: &TrainOptions,
+    normalization: Normalization,
+    network: &Network,
+    training: TrainingReport,
+) -> ModelCard {
+    ModelCard {
         format: CARD_FORMAT.into(),
         version: CARD_VERSION,
-        parameters: fitted.network.num_params(),
+        parameters: network.num_params(),
         architecture,
         labels: set.genres.clone(),
         features: options.features.clone(),
         normalization,
         weights: WeightsInfo::of(WEIGHTS_FILE, &[]),
-        training: Some(TrainingReport {
-            data: DataSummary {
-                source: options.data.display().to_string(),
-                per_genre,
-                train_segments: train_labels.len(),
-                valid_segments: valid_labels.len(),
-            },
-            split: options.split.describe(),
-            hyperparameters: hyperparameters(
-                &fit_options,
-                options.class_balance,
-                augmentation_summary(use_shifted, &fit_options, options.gain_db),
-            ),
-            history: fitted.history.clone(),
-            best_epoch: fitted.best_epoch,
-            validation,
-            excerpts: None,
-            tag_prior_grid: Vec::new(),
-            seconds,
-            backend: format!("burn flex, {} threads", rayon::current_num_threads()),
-        }),
-    };
-    let weights = Classifier::export_weights(&fitted.network, &card)?;
+        training: Some(training),
+    }
+}
+
+/// Exports `network`'s weights, records their checksum in `card`, and writes the model
+/// folder: the finished run.
+fn write_outcome(
+    options: &TrainOptions,
+    mut card: ModelCard,
+    network: &Network,
+    skipped: Vec<String>,
+    cached_files: usize,
+) -> Result<TrainOutcome, TrainError> {
+    let weights = Classifier::export_weights(network, &card)?;
     card.weights = WeightsInfo::of(WEIGHTS_FILE, &weights);
     let files = write_model(&options.out, &card, &weights)?;
     Ok(TrainOutcome {
@@ -476,6 +624,7 @@ fn augmentation_summary(shifted: bool, fit: &FitOptions, gain_db: f32) -> String
     parts.join("; ")
 }
 
+/// Writes `bytes` to `path` atomically.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
     use std::io::Write;
     write_atomically(path, |w| w.write_all(bytes)).map_err(|cause| TrainError::Write {
