@@ -62,6 +62,14 @@ ready.catch((e) => postMessage({ type: MSG.ERROR, id: null, message: `The analys
 const MODEL_STALL_MS = 15_000;
 const MODEL_DEADLINE_MS = 120_000;
 
+/** The typed arrays `arrays` end to end, in one array of `Type`. */
+const concat = (arrays, Type = Float32Array) => {
+  const out = new Type(arrays.reduce((n, a) => n + a.length, 0));
+  let at = 0;
+  for (const a of arrays) { out.set(a, at); at += a.length; }
+  return out;
+};
+
 const megabytes = (n) => `${(n / 1e6).toFixed(n < 1e7 ? 2 : 0)} MB`;
 
 /** Aborts `controller` when no chunk has arrived for MODEL_STALL_MS or the whole download
@@ -78,9 +86,12 @@ function watchdog(controller) {
   return { alive, stop: () => { clearTimeout(deadline); clearTimeout(stall); } };
 }
 
-/** Downloads `url` (a model's `what`: its card or weights file) as bytes, stopping as soon as it grows past
- *  `limit()` ([bytes, why]; asked again for each chunk, so a limit learnt meanwhile
- *  applies). */
+/** A download stopped for its size. */
+class TooLarge extends Error {}
+
+/** Downloads `url` (a model's `what`: its card or weights file) as bytes, stopping as
+ *  soon as it grows past `limit()` ([bytes, why]; asked again for each chunk, so a limit
+ *  learnt meanwhile applies). */
 async function download(url, what, limit, controller, watch) {
   const { signal } = controller;
   const failed = (e) => new Error(signal.aborted
@@ -95,7 +106,7 @@ async function download(url, what, limit, controller, watch) {
   if (!response.ok) throw new Error(`could not download its ${what}: ${response.status} ${response.statusText}`);
   const tooLarge = (size) => {
     const [max, why] = limit();
-    return new Error(`its ${what} is ${size === null ? 'larger than' : `${megabytes(size)}, more than`} ${megabytes(max)}, ${why}`);
+    return new TooLarge(`its ${what} is ${size === null ? 'larger than' : `${megabytes(size)}, more than`} ${megabytes(max)}, ${why}`);
   };
   const declared = Number(response.headers.get('content-length') ?? NaN);
   if (declared > limit()[0]) {
@@ -118,13 +129,10 @@ async function download(url, what, limit, controller, watch) {
       parts.push(value);
     }
   } catch (e) {
-    if (e.message.startsWith(`its ${what} is `)) throw e;
+    if (e instanceof TooLarge) throw e;
     throw failed(e);
   }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) { bytes.set(part, at); at += part.length; }
-  return bytes;
+  return concat(parts, Uint8Array);
 }
 
 /** A model folder's card (text) and weights (bytes), each within the crate's size limits;
@@ -203,12 +211,6 @@ async function modelOrError(model) {
   }
 }
 
-const concat = (arrays) => {
-  const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
-  let at = 0;
-  for (const a of arrays) { out.set(a, at); at += a.length; }
-  return out;
-};
 
 /** Frees a song's extractors and forgets it. */
 function forget(id) {
