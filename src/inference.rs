@@ -308,10 +308,11 @@ impl Classifier {
             .map_err(|e| ModelError::Card(e.to_string()))?;
         crate::card::check_network(&card.architecture).map_err(ModelError::Card)?;
         if card.weights.bytes > MAX_WEIGHTS_BYTES {
-            return Err(ModelError::Card(format!(
-                "its weights file is {} bytes; at most {MAX_WEIGHTS_BYTES} are supported",
-                card.weights.bytes
-            )));
+            return Err(ModelError::TooLarge {
+                what: "weights file the card names".into(),
+                bytes: card.weights.bytes,
+                max: MAX_WEIGHTS_BYTES,
+            });
         }
         let frames = card.features.frames_per_segment();
         let coefficients = card.features.coefficients();

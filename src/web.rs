@@ -284,12 +284,8 @@ impl FeatureExtractor {
         let refs: Vec<&[f32]> = data.iter().map(Vec::as_slice).collect();
         let mono = downmix(&refs).map_err(js_error)?;
         drop(data);
-        if let Some(i) = mono.iter().position(|s| !s.is_finite()) {
-            return Err(js_error(crate::audio::AudioError::NonFiniteSample {
-                index: song.envelope.seen + i,
-                sample_rate: song.sample_rate,
-            }));
-        }
+        crate::audio::check_finite(&mono, song.envelope.seen, song.sample_rate)
+            .map_err(js_error)?;
         song.envelope.push(&mono);
         let at_rate = match song.resampler.as_mut() {
             Some(r) => r.push(&mono).map_err(js_error)?,

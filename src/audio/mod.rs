@@ -51,6 +51,18 @@ pub enum AudioError {
     Resample(String),
 }
 
+/// Refuses `samples` (the song's samples from index `first` on, at `sample_rate`) if one
+/// is NaN or infinite, naming the first such sample and its time.
+pub fn check_finite(samples: &[f32], first: usize, sample_rate: u32) -> Result<(), AudioError> {
+    match samples.iter().position(|s| !s.is_finite()) {
+        Some(i) => Err(AudioError::NonFiniteSample {
+            index: first + i,
+            sample_rate,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// A mono clip at a known sample rate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Clip {
@@ -78,12 +90,7 @@ impl Clip {
         target_rate: u32,
     ) -> Result<Clip, AudioError> {
         check_sample_rate(sample_rate)?;
-        if let Some(i) = samples.iter().position(|s| !s.is_finite()) {
-            return Err(AudioError::NonFiniteSample {
-                index: i,
-                sample_rate,
-            });
-        }
+        check_finite(&samples, 0, sample_rate)?;
         // Same rate: keep the buffer rather than copying the whole song.
         let samples = if sample_rate == target_rate {
             samples
