@@ -129,10 +129,12 @@ fn au_with_an_impossible_sample_rate_is_refused_before_decoding() {
 
 #[test]
 fn files_claiming_255_channels_are_refused() {
-    // symphonia refuses the WAV itself (its channel mask has 18 positions).
     let (wav, largest) =
         largest_allocation(|| decode_bytes("a.wav", wav_claiming(255, 22_050, 255 * 4)));
-    assert!(wav.is_err(), "{wav:?}");
+    assert!(
+        matches!(wav, Err(DecodeError::TooManyChannels { channels: 255, .. })),
+        "{wav:?}"
+    );
     assert!(largest < MB, "{largest} bytes allocated");
     let au = decode_bytes("a.au", au(3, 22_050, 255, 2 * 255 * 4, &[0; 2 * 255 * 4]));
     match au {
@@ -304,6 +306,66 @@ fn an_au_header_pointing_past_the_end_of_the_file_is_refused() {
         other => panic!("expected a corrupt file, got {other:?}"),
     }
     assert_eq!(decode_bytes("a.au", file).unwrap().mono.len(), 8);
+}
+
+/// A WAVE_FORMAT_EXTENSIBLE file (hound writes one for 24-bit samples): 6 channels named
+/// by the mask 0x3F, 64 frames.
+fn extensible_wav() -> Vec<u8> {
+    let spec = hound::WavSpec {
+        channels: 6,
+        sample_rate: 22_050,
+        bits_per_sample: 24,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut bytes = Vec::new();
+    let mut writer = hound::WavWriter::new(Cursor::new(&mut bytes), spec).unwrap();
+    for i in 0..6 * 64 {
+        writer.write_sample((i % 50) * 1000).unwrap();
+    }
+    writer.finalize().unwrap();
+    assert_eq!(
+        &bytes[20..22],
+        &0xfffeu16.to_le_bytes(),
+        "an extensible header"
+    );
+    assert_eq!(
+        &bytes[40..44],
+        &0x3fu32.to_le_bytes(),
+        "hound's mask for 6 channels"
+    );
+    bytes
+}
+
+#[test]
+fn wave_headers_whose_channel_mask_cannot_be_repaired_are_refused() {
+    // Found by the audio fuzz target: an extensible header claiming 65 286 channels made
+    // symphonia-format-riff shift its channel mask with overflow (a panic with overflow
+    // checks). So does a mask with its top bit set that names too few channels.
+    let good = extensible_wav();
+    assert_eq!(decode_bytes("a.wav", good.clone()).unwrap().mono.len(), 64);
+    let mut many = good.clone();
+    many[22..24].copy_from_slice(&65_286u16.to_le_bytes());
+    assert!(
+        matches!(
+            decode_bytes("a.wav", many),
+            Err(DecodeError::TooManyChannels {
+                channels: 65_286,
+                ..
+            })
+        ),
+        "65 286 channels"
+    );
+    let mut top_bit = good;
+    top_bit[40..44].copy_from_slice(&0x8000_0001u32.to_le_bytes());
+    match decode_bytes("a.wav", top_bit) {
+        Err(DecodeError::Corrupt { reason, .. }) => {
+            assert!(
+                reason.contains("channel mask 0x80000001 names 2"),
+                "{reason}"
+            )
+        }
+        other => panic!("expected a corrupt header, got {other:?}"),
+    }
 }
 
 #[test]

@@ -20,6 +20,7 @@ use symphonia::core::formats::{FormatOptions, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 
+use super::wave_header::read_wave_channels;
 use super::{AudioError, Clip, check_sample_rate};
 
 /// Most channels a file may have: third-order ambisonics has 16, 22.2 surround 24.
@@ -122,7 +123,7 @@ pub fn decode_bytes(name: &str, bytes: Vec<u8>) -> Result<DecodedAudio, DecodeEr
     decode_source(Path::new(name), Cursor::new(bytes))
 }
 
-fn decode_source<S>(path: &Path, source: S) -> Result<DecodedAudio, DecodeError>
+fn decode_source<S>(path: &Path, mut source: S) -> Result<DecodedAudio, DecodeError>
 where
     S: MediaSource + Read + Seek + 'static,
 {
@@ -132,6 +133,7 @@ where
     let decoded = if is_au {
         decode_au(path, source)?
     } else {
+        check_wave_header(path, &mut source)?;
         decode_symphonia(path, source)?
     };
     if decoded.mono.is_empty() {
@@ -309,6 +311,33 @@ fn decode_symphonia(
         sample_rate: rate,
         channels,
     })
+}
+
+/// Checks a WAVE file's claimed channels before symphonia reads its header: the count
+/// against [`MAX_CHANNELS`], and a channel mask that symphonia cannot repair (see
+/// `wave_header`).
+fn check_wave_header(path: &Path, source: &mut (impl Read + Seek)) -> Result<(), DecodeError> {
+    let format = read_wave_channels(source).map_err(|cause| DecodeError::Io {
+        path: path.to_owned(),
+        cause,
+    })?;
+    let Some(format) = format else {
+        return Ok(());
+    };
+    check_channels(path, u64::from(format.channels))?;
+    if format.mask_unrepairable() {
+        return Err(DecodeError::Corrupt {
+            path: path.to_owned(),
+            reason: format!(
+                "the WAVE header claims {} channels, but its channel mask {:#010x} names {} \
+                 speaker positions",
+                format.channels,
+                format.channel_mask.unwrap_or(0),
+                format.channel_mask.unwrap_or(0).count_ones()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Checks that an AU header's data offset (bytes 4..8, big-endian) lies within the file,

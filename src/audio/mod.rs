@@ -6,6 +6,8 @@
 #[cfg(feature = "decode")]
 pub mod decode;
 mod resample;
+#[cfg(feature = "decode")]
+mod wave_header;
 
 pub use resample::{StreamResampler, resample};
 
