@@ -100,6 +100,25 @@ fn au(encoding: u32, rate: u32, channels: u32, data_size: u32, data: &[u8]) -> V
     out
 }
 
+/// Asserts that decoding found the file corrupt for a reason that says `what`.
+fn assert_corrupt_file(result: Result<impl std::fmt::Debug, DecodeError>, what: &str) {
+    match result {
+        Err(DecodeError::Corrupt { reason, .. }) => assert!(reason.contains(what), "{reason}"),
+        other => panic!("expected a corrupt file ({what}), got {other:?}"),
+    }
+}
+
+/// Asserts that loading found the weights corrupt for a reason that says `what`.
+fn assert_corrupt_weights(result: Result<Classifier, ModelError>, what: &str) {
+    match result {
+        Err(ModelError::CorruptWeights { reason, .. }) => {
+            assert!(reason.contains(what), "{reason}")
+        }
+        Err(other) => panic!("expected corrupt weights ({what}), got {other}"),
+        Ok(_) => panic!("expected corrupt weights ({what}), got a model"),
+    }
+}
+
 fn rate_error(result: Result<impl std::fmt::Debug, DecodeError>, rate: u32) {
     let err = result.unwrap_err();
     assert!(
@@ -223,12 +242,7 @@ fn a_card_claiming_more_parameters_than_its_weights_hold_is_refused() {
         .unwrap()
         .to_vec();
     card.weights = WeightsInfo::of(WEIGHTS_FILE, &weights);
-    match load(&card, &weights) {
-        Err(ModelError::CorruptWeights { reason, .. }) => {
-            assert!(reason.contains("parameters"), "{reason}")
-        }
-        other => panic!("expected corrupt weights, got {other:?}"),
-    }
+    assert_corrupt_weights(load(&card, &weights), "parameters");
 }
 
 #[test]
@@ -284,12 +298,7 @@ fn weights_stored_in_another_precision_than_their_metadata_says_are_refused() {
         .unwrap()
         .to_vec();
     card.weights = WeightsInfo::of(WEIGHTS_FILE, &weights);
-    match load(&card, &weights) {
-        Err(ModelError::CorruptWeights { reason, .. }) => {
-            assert!(reason.contains("precision"), "{reason}")
-        }
-        other => panic!("expected corrupt weights, got {other:?}"),
-    }
+    assert_corrupt_weights(load(&card, &weights), "precision");
 }
 
 #[test]
@@ -299,12 +308,7 @@ fn an_au_header_pointing_past_the_end_of_the_file_is_refused() {
     let file = au(3, 22_050, 1, u32::MAX, &[0; 16]);
     let mut lying = file.clone();
     lying[4..8].copy_from_slice(&0xffff_ff00u32.to_be_bytes());
-    match decode_bytes("a.au", lying) {
-        Err(DecodeError::Corrupt { reason, .. }) => {
-            assert!(reason.contains("past the end"), "{reason}")
-        }
-        other => panic!("expected a corrupt file, got {other:?}"),
-    }
+    assert_corrupt_file(decode_bytes("a.au", lying), "past the end");
     assert_eq!(decode_bytes("a.au", file).unwrap().mono.len(), 8);
 }
 
@@ -357,15 +361,10 @@ fn wave_headers_whose_channel_mask_cannot_be_repaired_are_refused() {
     );
     let mut top_bit = good;
     top_bit[40..44].copy_from_slice(&0x8000_0001u32.to_le_bytes());
-    match decode_bytes("a.wav", top_bit) {
-        Err(DecodeError::Corrupt { reason, .. }) => {
-            assert!(
-                reason.contains("channel mask 0x80000001 names 2"),
-                "{reason}"
-            )
-        }
-        other => panic!("expected a corrupt header, got {other:?}"),
-    }
+    assert_corrupt_file(
+        decode_bytes("a.wav", top_bit),
+        "channel mask 0x80000001 names 2",
+    );
 }
 
 #[test]

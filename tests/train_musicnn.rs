@@ -35,14 +35,10 @@ fn make(dir: &Path, seconds: f64, files: usize) {
     }
 }
 
-#[test]
-fn musicnn_head_trains_on_clips_and_excerpts_and_classifies_with_tags() {
-    let tmp = TempDir::new("train-musicnn");
-    let (clips, excerpts, out) = (tmp.join("clips"), tmp.join("excerpts"), tmp.join("model"));
-    make(&clips, 6.5, 5);
-    make(&excerpts, 2.5, 3);
+/// Runs `train --model musicnn` on `clips` and `excerpts` into `out`, with `extra` args.
+fn train(clips: &Path, excerpts: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
     let wheel = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/musicnn");
-    let output = Command::new(env!("CARGO_BIN_EXE_train"))
+    Command::new(env!("CARGO_BIN_EXE_train"))
         .args([
             "--model",
             "musicnn",
@@ -53,15 +49,62 @@ fn musicnn_head_trains_on_clips_and_excerpts_and_classifies_with_tags() {
         ])
         .args(["--epochs", "60", "--no-cache", "--seed", "3"])
         .arg("--data")
-        .arg(&clips)
+        .arg(clips)
         .arg("--extra-data")
-        .arg(&excerpts)
+        .arg(excerpts)
         .arg("--wheel-dir")
         .arg(&wheel)
         .arg("--out")
-        .arg(&out)
+        .arg(out)
+        .args(extra)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn a_head_can_start_from_musicnns_back_end_and_fine_tune_it() {
+    let tmp = TempDir::new("train-musicnn-backend");
+    let (clips, excerpts, out) = (tmp.join("clips"), tmp.join("excerpts"), tmp.join("model"));
+    make(&clips, 6.5, 4);
+    make(&excerpts, 2.5, 2);
+    let output = train(&clips, &excerpts, &out, &["--head-from-backbone"]);
+    let log = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{log}");
+    let card: genre_classifier::card::ModelCard =
+        serde_json::from_str(&std::fs::read_to_string(out.join("card.json")).unwrap()).unwrap();
+    let Architecture::Musicnn(config) = &card.architecture else {
+        panic!("not a musicnn card: {}", card.architecture.name());
+    };
+    assert_eq!(config.head.hidden, [200], "the back end's width");
+    let report = card.training.as_ref().unwrap();
+    assert!(
+        report
+            .hyperparameters
+            .augmentation
+            .contains("started from musicnn's back end"),
+        "{:?}",
+        report.hyperparameters
+    );
+    assert!(report.history.iter().all(|e| e.train_loss.is_finite()));
+
+    let refused = train(
+        &clips,
+        &excerpts,
+        &tmp.join("refused"),
+        &["--head-from-backbone", "--head-hidden", "64"],
+    );
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(message.contains("one hidden layer of 200"), "{message}");
+}
+
+#[test]
+fn musicnn_head_trains_on_clips_and_excerpts_and_classifies_with_tags() {
+    let tmp = TempDir::new("train-musicnn");
+    let (clips, excerpts, out) = (tmp.join("clips"), tmp.join("excerpts"), tmp.join("model"));
+    make(&clips, 6.5, 5);
+    make(&excerpts, 2.5, 3);
+    let output = train(&clips, &excerpts, &out, &[]);
     let log = String::from_utf8_lossy(&output.stdout).into_owned()
         + &String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{log}");

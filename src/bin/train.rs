@@ -41,6 +41,10 @@ struct Args {
     /// musicnn: dropout after each hidden layer of the head.
     #[arg(long, default_value_t = 0.0)]
     head_dropout: f64,
+    /// musicnn: start the head's hidden layer from musicnn's own back end (its dense 200
+    /// and batch norms) and fine-tune it; the head gets that one hidden layer of 200.
+    #[arg(long)]
+    head_from_backbone: bool,
     /// How a song shorter than one segment is filled up: loop or silence (default: loop
     /// for musicnn, as its training did; silence for the tutorial's networks).
     #[arg(long, value_parser = ["loop", "silence"])]
@@ -248,6 +252,7 @@ fn run(args: Args) -> Result<()> {
         tag_prior_weight: args.tag_prior_weight,
         head_hidden: args.head_hidden.clone(),
         head_dropout: args.head_dropout,
+        head_from_backbone: args.head_from_backbone,
         out: args.out.clone(),
         split: SplitOptions {
             kind: args.split,

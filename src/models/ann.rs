@@ -1,8 +1,11 @@
 //! `ann` and `ann-reg`: the tutorial's fully connected networks over a flattened segment.
 
+use burn::module::Param;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, Relu};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use super::PenultimateLayer;
 
 /// Shape of a dense network: Flatten → hidden layers (ReLU, optional dropout) → logits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +42,19 @@ impl AnnConfig {
             l2: 0.001,
             ..Self::tutorial(inputs, classes)
         }
+    }
+
+    /// Whether a network of this shape can start from `layer` ([`Ann::starting_from`]):
+    /// one hidden layer, as wide as `layer`, over as many inputs.
+    pub fn fits(&self, layer: &PenultimateLayer) -> Result<(), String> {
+        if self.hidden != [layer.units] || self.inputs != layer.inputs {
+            return Err(format!(
+                "a head starting from musicnn's back end needs {} inputs and one hidden layer \
+                 of {}; this one has {} inputs and hidden layers {:?}",
+                layer.inputs, layer.units, self.inputs, self.hidden
+            ));
+        }
+        Ok(())
     }
 
     /// A freshly initialised network.
@@ -80,6 +96,62 @@ impl Ann {
         self.output.forward(x)
     }
 
+    /// This network with its hidden layer set to `layer` and its output layer reading the
+    /// layer's batch norm (folded into the output's weights), so that at the start it is
+    /// a fresh linear classifier over musicnn's penultimate features, and training
+    /// fine-tunes both. Unchanged unless its shape [`AnnConfig::fits`] the layer.
+    pub fn starting_from(mut self, layer: &PenultimateLayer) -> Self {
+        let device = self.output.weight.device();
+        let [units, classes] = self.output.weight.dims();
+        let shapes_fit = self.hidden.len() == 1
+            && self.hidden[0].weight.dims() == [layer.inputs, layer.units]
+            && units == layer.units
+            && layer.weight.len() == layer.inputs * layer.units
+            && [&layer.bias, &layer.scale, &layer.shift]
+                .iter()
+                .all(|v| v.len() == units);
+        if !shapes_fit {
+            return self;
+        }
+        let weight = |values: Vec<f32>, shape: [usize; 2]| {
+            Param::from_data(TensorData::new(values, shape), &device)
+        };
+        self.hidden[0] = Linear {
+            weight: weight(layer.weight.clone(), [layer.inputs, layer.units]),
+            bias: Some(Param::from_data(
+                TensorData::new(layer.bias.clone(), [units]),
+                &device,
+            )),
+        };
+        // output(h · scale + shift) = h · (scale ⊙rows W) + (shift · W + b), computed on
+        // the values so that the new parameters are leaves of the training graph.
+        let w = self
+            .output
+            .weight
+            .val()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap_or_default();
+        let mut b = self
+            .output
+            .bias
+            .as_ref()
+            .and_then(|b| b.val().into_data().try_to_vec::<f32>().ok())
+            .unwrap_or_else(|| vec![0.0; classes]);
+        let mut scaled = w.clone();
+        for (j, row) in scaled.chunks_exact_mut(classes).enumerate() {
+            for (k, v) in row.iter_mut().enumerate() {
+                b[k] += layer.shift[j] * w[j * classes + k];
+                *v *= layer.scale[j];
+            }
+        }
+        self.output = Linear {
+            weight: weight(scaled, [units, classes]),
+            bias: Some(Param::from_data(TensorData::new(b, [classes]), &device)),
+        };
+        self
+    }
+
     /// Sum of squares of the hidden layers' weights (what Keras' `l2` regulariser scales).
     pub fn hidden_weight_squares(&self) -> Tensor<1> {
         self.hidden
@@ -87,5 +159,66 @@ impl Ann {
             .map(|layer| layer.weight.val().powi_scalar(2).sum())
             .reduce(|a, b| a + b)
             .unwrap_or_else(|| Tensor::zeros([1], &self.output.weight.device()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::cpu_device;
+
+    #[test]
+    fn a_head_started_from_a_layer_is_that_layer_then_its_fresh_output() {
+        let device = cpu_device();
+        let config = AnnConfig {
+            inputs: 3,
+            hidden: vec![2],
+            dropout: 0.0,
+            l2: 0.0,
+            classes: 4,
+        };
+        let layer = PenultimateLayer {
+            inputs: 3,
+            units: 2,
+            weight: vec![1.0, -1.0, 0.5, 2.0, -0.5, 0.25],
+            bias: vec![0.1, -0.2],
+            scale: vec![2.0, -1.5],
+            shift: vec![0.3, 0.7],
+        };
+        assert!(config.fits(&layer).is_ok());
+        let fresh = config.init(&device);
+        let started = fresh.clone().starting_from(&layer);
+        // Unit 0 is active (1.4 before the ReLU), unit 1 is not (-0.9).
+        let z = [1.0f32, 0.2, -0.4];
+        let features: Vec<f32> = (0..2)
+            .map(|j| {
+                let h = (0..3).map(|i| z[i] * layer.weight[i * 2 + j]).sum::<f32>() + layer.bias[j];
+                h.max(0.0) * layer.scale[j] + layer.shift[j]
+            })
+            .collect();
+        let want: Tensor<2> = fresh.output.forward(Tensor::<2>::from_data(
+            TensorData::new(features, [1, 2]),
+            &device,
+        ));
+        let got = started.forward(Tensor::from_data(
+            TensorData::new(z.to_vec(), [1, 1, 3]),
+            &device,
+        ));
+        let (want, got) = (
+            want.into_data().try_to_vec::<f32>().unwrap(),
+            got.into_data().try_to_vec::<f32>().unwrap(),
+        );
+        for (w, g) in want.iter().zip(&got) {
+            assert!((w - g).abs() < 1e-5, "{want:?} vs {got:?}");
+        }
+        let wide = AnnConfig {
+            hidden: vec![5],
+            ..config
+        };
+        assert!(
+            wide.fits(&layer)
+                .unwrap_err()
+                .contains("one hidden layer of 2")
+        );
     }
 }

@@ -23,7 +23,7 @@ pub use int8_weights::{
 };
 pub use musicnn::{
     FrontendFormulation, MSD_TAGS, Musicnn, MusicnnConfig, MusicnnFeatures, MusicnnOutput,
-    MusicnnProfile, StageInfo,
+    MusicnnProfile, PenultimateLayer, StageInfo,
 };
 pub use musicnn_genre::{
     BackboneSource, GenreTags, MusicnnGenre, MusicnnGenreConfig, TagPrior, default_head,

@@ -394,6 +394,24 @@ pub struct Musicnn {
     activation: Relu,
 }
 
+/// musicnn's penultimate layer over normalised pooled values: `relu(z · weight + bias)`,
+/// then `· scale + shift` per unit (its batch norm). See [`Musicnn::penultimate_layer`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PenultimateLayer {
+    /// Values in (the pooled size).
+    pub inputs: usize,
+    /// Units out (200).
+    pub units: usize,
+    /// `[inputs, units]`, row-major (burn's `Linear` layout).
+    pub weight: Vec<f32>,
+    /// One per unit.
+    pub bias: Vec<f32>,
+    /// The batch norm after the ReLU: scale per unit.
+    pub scale: Vec<f32>,
+    /// The batch norm after the ReLU: shift per unit.
+    pub shift: Vec<f32>,
+}
+
 /// What [`Musicnn::forward`] gives for a batch of patches.
 #[derive(Debug, Clone)]
 pub struct MusicnnOutput {
@@ -551,6 +569,55 @@ impl Musicnn {
             .map(|b| run(b, temporal_padding(b)))
             .collect();
         (timbral, temporal)
+    }
+
+    /// The back end's penultimate layer (batch norm → dense → ReLU → batch norm) as it
+    /// acts on pooled values normalised as `(x − mean) / std`, for a genre head to start
+    /// from and fine-tune: the pooling's batch norm and that normalisation are folded
+    /// into the dense kernel and bias, so the head's first layer computes exactly what
+    /// musicnn's did.
+    pub fn penultimate_layer(&self, mean: &[f32], std: &[f32]) -> PenultimateLayer {
+        let values = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().unwrap_or_default();
+        let (pool_scale, pool_shift) = (
+            values(self.pool_norm.scale.val()),
+            values(self.pool_norm.shift.val()),
+        );
+        let [inputs, units] = self.dense.weight.dims();
+        let kernel = self
+            .dense
+            .weight
+            .val()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap_or_default();
+        let mut bias = self
+            .dense
+            .bias
+            .as_ref()
+            .map_or_else(|| vec![0.0; units], |b| values(b.val()));
+        let mut weight = vec![0.0; inputs * units];
+        // dense(BN(p)) with p = std·z + mean: BN(p) = (pool_scale·std)·z + (pool_scale·mean
+        // + pool_shift), so row i of the kernel scales by pool_scale·std, and the bias
+        // takes the constant part through the kernel.
+        for i in 0..inputs.min(mean.len()).min(std.len()).min(pool_scale.len()) {
+            let row = &kernel[i * units..(i + 1) * units];
+            let (scale, offset) = (
+                pool_scale[i] * std[i],
+                pool_scale[i] * mean[i] + pool_shift[i],
+            );
+            for (j, &w) in row.iter().enumerate() {
+                weight[i * units + j] = w * scale;
+                bias[j] += w * offset;
+            }
+        }
+        PenultimateLayer {
+            inputs,
+            units,
+            weight,
+            bias,
+            scale: values(self.dense_norm.scale.val()),
+            shift: values(self.dense_norm.shift.val()),
+        }
     }
 
     /// The network of shape `config` with the weights of a musicnn TF checkpoint (see
@@ -767,6 +834,41 @@ mod tests {
         assert_eq!(out.penultimate.dims(), [2, 6]);
         assert_eq!(out.tag_logits.dims(), [2, 7]);
         assert!(values(out.tag_logits).iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn the_penultimate_layer_folds_the_normalisation_and_batch_norms() {
+        let device = cpu_device();
+        let config = small();
+        let (n, units) = (config.embedding_size(), config.backend_units);
+        let spread = |k: usize, len: usize| -> Vec<f32> {
+            (0..len)
+                .map(|i| 0.5 + ((i * k % 13) as f32) / 10.0)
+                .collect()
+        };
+        let mut net = config.init(&device);
+        let shift: Vec<f32> = spread(5, n).iter().map(|v| v - 1.0).collect();
+        net.pool_norm = ChannelAffine::new(spread(3, n), shift, &device);
+        net.dense_norm = ChannelAffine::new(spread(7, units), spread(2, units), &device);
+        let out = net.forward(ramp(2, &config, &device));
+        let (pooled, penultimate) = (values(out.pooled), values(out.penultimate));
+        let (mean, std) = (spread(4, n), spread(9, n));
+        let layer = net.penultimate_layer(&mean, &std);
+        assert_eq!((layer.inputs, layer.units), (n, units));
+        for b in 0..2 {
+            let z: Vec<f32> = (0..n)
+                .map(|i| (pooled[b * n + i] - mean[i]) / std[i])
+                .collect();
+            for j in 0..units {
+                let h: f32 = (0..n)
+                    .map(|i| z[i] * layer.weight[i * units + j])
+                    .sum::<f32>()
+                    + layer.bias[j];
+                let folded = h.max(0.0) * layer.scale[j] + layer.shift[j];
+                let want = penultimate[b * units + j];
+                assert!((folded - want).abs() < 1e-4, "{b},{j}: {folded} vs {want}");
+            }
+        }
     }
 
     #[test]

@@ -196,9 +196,29 @@ pub fn fit(
     train: &Examples,
     valid: &Examples,
     options: &FitOptions,
+    on_epoch: impl FnMut(&EpochRecord),
+) -> Fitted {
+    fit_from(
+        architecture,
+        |device| architecture.init(device),
+        train,
+        valid,
+        options,
+        on_epoch,
+    )
+}
+
+/// [`fit`], starting from the network `start` builds on the (seeded) training device
+/// instead of a fresh one: how a head starts from pretrained layers.
+pub fn fit_from(
+    architecture: &Architecture,
+    start: impl FnOnce(&Device) -> Network,
+    train: &Examples,
+    valid: &Examples,
+    options: &FitOptions,
     mut on_epoch: impl FnMut(&EpochRecord),
 ) -> Fitted {
-    let (mut trainer, mut network) = Trainer::new(architecture, options);
+    let (mut trainer, mut network) = Trainer::new(architecture, start, options);
     let mut order: Vec<usize> = (0..train.len()).collect();
     let mut stopping = EarlyStopping::default();
     let batches = train.len().div_ceil(options.batch_size.max(1));
@@ -241,13 +261,17 @@ struct Trainer<'a> {
 }
 
 impl<'a> Trainer<'a> {
-    /// The trainer and a freshly initialised network of `architecture`, all seeded by
-    /// `options.seed`.
-    fn new(architecture: &Architecture, options: &'a FitOptions) -> (Self, Network) {
+    /// The trainer and the network `start` builds for `architecture` on the training
+    /// device, all seeded by `options.seed`.
+    fn new(
+        architecture: &Architecture,
+        start: impl FnOnce(&Device) -> Network,
+        options: &'a FitOptions,
+    ) -> (Self, Network) {
         let device = crate::models::cpu_device();
         let train_device = device.clone().autodiff();
         train_device.seed(options.seed);
-        let network = architecture.init(&train_device);
+        let network = start(&train_device);
         let optimizer = AdamConfig::new().with_epsilon(1e-7).init();
         let classes = architecture.classes();
         let loss_fn = CrossEntropyLossConfig::new()

@@ -10,7 +10,7 @@ mod split;
 mod tracks;
 
 pub use cache::FeatureCache;
-pub use fit::{Examples, FitOptions, Fitted, balanced_class_weights, fit, predict};
+pub use fit::{Examples, FitOptions, Fitted, balanced_class_weights, fit, fit_from, predict};
 pub use metrics::evaluate;
 pub use plots::{confusion_matrix, training_curves};
 pub use split::{Side, SplitKind, SplitOptions, Unlisted, assign_tracks, split_segments};
@@ -83,6 +83,9 @@ pub struct TrainOptions {
     pub head_hidden: Vec<usize>,
     /// Dropout after each hidden layer of the head.
     pub head_dropout: f64,
+    /// Whether the head's hidden layer starts from musicnn's own back end (dense 200 and
+    /// its batch norms) and is fine-tuned, rather than starting fresh.
+    pub head_from_backbone: bool,
     /// Output model folder.
     pub out: PathBuf,
     /// How to split.

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use super::{
     Examples, FeatureCache, FitOptions, Side, Track, TrackSet, TrainError, TrainOptions,
-    TrainOutcome, assign_tracks, balanced_class_weights, evaluate, find_tracks, fit, predict,
+    TrainOutcome, assign_tracks, balanced_class_weights, evaluate, find_tracks, fit_from, predict,
     progress_bar, write_model,
 };
 use crate::card::{
@@ -25,8 +25,9 @@ use crate::card::{
 use crate::features::{FeatureSettings, Mfcc, MfccExtractor, SegmentMfcc};
 use crate::inference::Classifier;
 use crate::models::{
-    Architecture, BackboneSource, Musicnn, MusicnnConfig, MusicnnGenre, MusicnnGenreConfig,
-    Network, TagPrior, default_head, fetch_wheel, read_checkpoint,
+    AnnConfig, Architecture, BackboneSource, Musicnn, MusicnnConfig, MusicnnGenre,
+    MusicnnGenreConfig, Network, PenultimateLayer, TagPrior, default_head, fetch_wheel,
+    read_checkpoint,
 };
 
 /// Shares of the tag prior evaluated on validation and reported in the card.
@@ -72,12 +73,7 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
     let config = MusicnnGenreConfig {
         backbone: backbone.config.clone(),
         source: backbone.source.clone(),
-        head: {
-            let mut head = default_head(backbone.config.embedding_size(), corpus.set.genres.len());
-            head.hidden.clone_from(&options.head_hidden);
-            head.dropout = options.head_dropout;
-            head
-        },
+        head: head_config(options, &backbone.config, corpus.set.genres.len()),
         tag_prior: TagPrior::gtzan(options.tag_prior_weight).restricted_to(&corpus.set.genres),
     };
     config
@@ -95,8 +91,16 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
         gain_range: 0.0,
         ..options.fit.clone()
     };
+    let start = options.head_from_backbone.then(|| {
+        backbone
+            .network
+            .penultimate_layer(&normalization.mean, &normalization.std)
+    });
+    if let Some(layer) = &start {
+        config.head.fits(layer).map_err(TrainError::Options)?;
+    }
     let started = Instant::now();
-    let head = fit_head(&config, &train, &valid, &fit_options);
+    let head = fit_head(&config, start.as_ref(), &train, &valid, &fit_options);
     let seconds = started.elapsed().as_secs_f64();
     let assessment = assess(&corpus, &valid, &config, &head.0)?;
     let network = Network::Musicnn(MusicnnGenre {
@@ -396,17 +400,38 @@ fn examples<'a>(side: &'a Side_, width: usize) -> Examples<'a> {
     }
 }
 
-/// Fits the head on the normalised pooled embeddings.
+/// The head's shape: as the options say, or one hidden layer as wide as musicnn's back
+/// end when it starts from there.
+fn head_config(options: &TrainOptions, backbone: &MusicnnConfig, genres: usize) -> AnnConfig {
+    let mut head = default_head(backbone.embedding_size(), genres);
+    head.hidden.clone_from(&options.head_hidden);
+    if options.head_from_backbone && head.hidden.is_empty() {
+        head.hidden = vec![backbone.backend_units];
+    }
+    head.dropout = options.head_dropout;
+    head
+}
+
+/// Fits the head on the normalised pooled embeddings, fresh or from `start` (musicnn's
+/// back end, already checked to fit the head).
 fn fit_head(
     config: &MusicnnGenreConfig,
+    start: Option<&PenultimateLayer>,
     train: &Side_,
     valid: &Side_,
     options: &FitOptions,
 ) -> (crate::models::Ann, super::Fitted) {
     let architecture = Architecture::Ann(config.head.clone());
     let width = config.pooled_size();
-    let mut fitted = fit(
+    let mut fitted = fit_from(
         &architecture,
+        |device| {
+            let fresh = config.head.init(device);
+            Network::Ann(match start {
+                Some(layer) => fresh.starting_from(layer),
+                None => fresh,
+            })
+        },
         &examples(train, width),
         &examples(valid, width),
         options,
@@ -542,6 +567,12 @@ fn augmentation_summary(options: &TrainOptions) -> String {
     )];
     if options.shifted_segments {
         parts.push("a second cut of each training track shifted by half a patch".into());
+    }
+    if options.head_from_backbone {
+        parts.push(
+            "the head's hidden layer started from musicnn's back end (dense 200 and its batch norms) and fine-tuned"
+                .into(),
+        );
     }
     if options.fit.mixup_alpha > 0.0 {
         parts.push(format!(
