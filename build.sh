@@ -288,13 +288,16 @@ summary() {  # one plain closing line over both runners
 # target/models/cnn-random/ for comparison (capped at 60 epochs: on that split the
 # validation loss keeps falling, as segments of one song sit on both sides). Extra
 # arguments go to every `train` run.
-# musicnn's recipe, chosen on validation (README "Training"); shared by `train` and the
-# recipe comparison.
-MUSICNN_RECIPE=(--tag-prior-weight 0.5)
+# musicnn's recipe, chosen on validation by the mean over seeds (README "Training";
+# benches/musicnn_recipes.sh compares recipes).
+MUSICNN_RECIPE=(--shifted-segments --tag-prior-weight 0.4)
 
 train_models() {
     local data="${GC_DATA:-../shared/data/gtzan}"
     [ -f "$data/manifest.csv" ] || die "no data at $data (set GC_DATA)"
+    # pip fetches musicnn's wheel (Debian's python3 comes without it).
+    command -v python3 >/dev/null || apt_install python3
+    python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
     cargo build --quiet --release --bin train
     local excerpts="${GC_EXCERPTS:-../shared/data/gtzan-excerpts}"
     [ -f "$excerpts/manifest.csv" ] || die "no excerpts at $excerpts (set GC_EXCERPTS)"
