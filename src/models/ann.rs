@@ -125,19 +125,7 @@ impl Ann {
         };
         // output(h · scale + shift) = h · (scale ⊙rows W) + (shift · W + b), computed on
         // the values so that the new parameters are leaves of the training graph.
-        let w = self
-            .output
-            .weight
-            .val()
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap_or_default();
-        let mut b = self
-            .output
-            .bias
-            .as_ref()
-            .and_then(|b| b.val().into_data().try_to_vec::<f32>().ok())
-            .unwrap_or_else(|| vec![0.0; classes]);
+        let (w, mut b) = super::linear_values(&self.output);
         let mut scaled = w.clone();
         for (j, row) in scaled.chunks_exact_mut(classes).enumerate() {
             for (k, v) in row.iter_mut().enumerate() {

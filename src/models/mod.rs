@@ -43,6 +43,18 @@ pub fn cpu_device() -> Device {
     Device::flex()
 }
 
+/// A dense layer's kernel (`[inputs, outputs]`, row-major) and bias (zeros if it has none)
+/// as plain values.
+pub(crate) fn linear_values(layer: &burn::nn::Linear) -> (Vec<f32>, Vec<f32>) {
+    let values = |data: TensorData| data.try_to_vec::<f32>().unwrap_or_default();
+    let outputs = layer.weight.dims()[1];
+    let bias = layer
+        .bias
+        .as_ref()
+        .map_or_else(|| vec![0.0; outputs], |b| values(b.val().into_data()));
+    (values(layer.weight.val().into_data()), bias)
+}
+
 /// The architectures by name, as users pick them (`--model cnn`).
 pub const ARCHITECTURE_NAMES: [&str; 5] = ["musicnn", "ann", "ann-reg", "cnn", "rnn"];
 

@@ -583,18 +583,7 @@ impl Musicnn {
             values(self.pool_norm.shift.val()),
         );
         let [inputs, units] = self.dense.weight.dims();
-        let kernel = self
-            .dense
-            .weight
-            .val()
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap_or_default();
-        let mut bias = self
-            .dense
-            .bias
-            .as_ref()
-            .map_or_else(|| vec![0.0; units], |b| values(b.val()));
+        let (kernel, mut bias) = super::linear_values(&self.dense);
         let mut weight = vec![0.0; inputs * units];
         // dense(BN(p)) with p = std·z + mean: BN(p) = (pool_scale·std)·z + (pool_scale·mean
         // + pool_shift), so row i of the kernel scales by pool_scale·std, and the bias
