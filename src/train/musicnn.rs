@@ -91,14 +91,7 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
         gain_range: 0.0,
         ..options.fit.clone()
     };
-    let start = options.head_from_backbone.then(|| {
-        backbone
-            .network
-            .penultimate_layer(&normalization.mean, &normalization.std)
-    });
-    if let Some(layer) = &start {
-        config.head.fits(layer).map_err(TrainError::Options)?;
-    }
+    let start = head_start(options, &backbone, &normalization, &config)?;
     let started = Instant::now();
     let head = fit_head(&config, start.as_ref(), &train, &valid, &fit_options);
     let seconds = started.elapsed().as_secs_f64();
@@ -410,6 +403,24 @@ fn head_config(options: &TrainOptions, backbone: &MusicnnConfig, genres: usize) 
     }
     head.dropout = options.head_dropout;
     head
+}
+
+/// Where the head starts, if not fresh: musicnn's back end over pooled values normalised
+/// by `normalization`, when the options ask for it and the head's shape fits it.
+fn head_start(
+    options: &TrainOptions,
+    backbone: &Backbone,
+    normalization: &Normalization,
+    config: &MusicnnGenreConfig,
+) -> Result<Option<PenultimateLayer>, TrainError> {
+    if !options.head_from_backbone {
+        return Ok(None);
+    }
+    let layer = backbone
+        .network
+        .penultimate_layer(&normalization.mean, &normalization.std);
+    config.head.fits(&layer).map_err(TrainError::Options)?;
+    Ok(Some(layer))
 }
 
 /// Fits the head on the normalised pooled embeddings, fresh or from `start` (musicnn's
