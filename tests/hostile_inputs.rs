@@ -275,12 +275,28 @@ fn settings_that_would_cost_gigabytes_or_minutes_are_refused() {
             ref_power: f64::INFINITY,
             ..base.clone()
         },
+        // Found by the settings fuzz target (over 2 s in its instrumented build): 15 s
+        // segments at 44.1 kHz, hop 290, n_fft 5696, 13 M of FFT work a segment.
+        FeatureSettings {
+            sample_rate: 44_100,
+            fmax: 11_025.0,
+            hop_length: 290,
+            n_fft: 5696,
+            segment_samples: 662_150,
+            ..base.clone()
+        },
     ];
     for settings in cases {
         let (result, largest) = largest_allocation(|| MfccExtractor::new(settings.clone()));
         assert!(result.is_err(), "{settings:?} accepted");
         assert!(largest < MB, "{settings:?}: {largest} bytes allocated");
     }
+    // What stays accepted: a 30 s segment with librosa's defaults.
+    let long = FeatureSettings {
+        segment_samples: 30 * 22_050,
+        ..base
+    };
+    assert!(MfccExtractor::new(long).is_ok());
 }
 
 #[test]

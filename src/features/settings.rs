@@ -15,9 +15,11 @@ pub const MAX_N_FFT: usize = 1 << 14;
 pub const MAX_N_MELS: usize = 512;
 /// Longest segment accepted, in seconds (the models take 3 s).
 pub const MAX_SEGMENT_SECONDS: f64 = 30.0;
-/// Most FFT work in one segment, frames × `n_fft`: 63 times the tutorial's 130 × 2048,
-/// a quarter of a second of one core.
-pub const MAX_SEGMENT_FFT_WORK: usize = 1 << 24;
+/// Most FFT work in one segment, frames × `n_fft`: 16 times the tutorial's 130 × 2048 (a
+/// 30 s segment at 22 050 Hz with librosa's defaults is 1292 × 2048), about 0.1 s of one
+/// core natively. It was 4 times this until the settings fuzz target found 15 s segments
+/// of n_fft 5696 that took over 2 s in its instrumented build.
+pub const MAX_SEGMENT_FFT_WORK: usize = 1 << 22;
 /// Most mel values in one segment, frames × `n_mels` (the tutorial's: 130 × 128).
 pub const MAX_SEGMENT_MEL_VALUES: usize = 1 << 22;
 
