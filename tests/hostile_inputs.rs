@@ -375,6 +375,17 @@ fn wave_headers_whose_channel_mask_cannot_be_repaired_are_refused() {
         ),
         "65 286 channels"
     );
+    // Found next: the same behind two bytes of junk, which symphonia's probe skips.
+    let mut behind_junk = vec![0xff, 0xf0];
+    behind_junk.extend_from_slice(&good);
+    behind_junk[2 + 22..2 + 24].copy_from_slice(&5119u16.to_le_bytes());
+    assert!(
+        matches!(
+            decode_bytes("a.wav", behind_junk),
+            Err(DecodeError::TooManyChannels { channels: 5119, .. })
+        ),
+        "5119 channels behind junk"
+    );
     let mut top_bit = good;
     top_bit[40..44].copy_from_slice(&0x8000_0001u32.to_le_bytes());
     assert_corrupt_file(

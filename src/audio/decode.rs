@@ -313,29 +313,28 @@ fn decode_symphonia(
     })
 }
 
-/// Checks a WAVE file's claimed channels before symphonia reads its header: the count
-/// against [`MAX_CHANNELS`], and a channel mask that symphonia cannot repair (see
-/// `wave_header`).
+/// Checks the channels every WAVE header near the start of the file claims, before
+/// symphonia reads one: the count against [`MAX_CHANNELS`], and a channel mask that
+/// symphonia cannot repair (see `wave_header`).
 fn check_wave_header(path: &Path, source: &mut (impl Read + Seek)) -> Result<(), DecodeError> {
-    let format = read_wave_channels(source).map_err(|cause| DecodeError::Io {
+    let headers = read_wave_channels(source).map_err(|cause| DecodeError::Io {
         path: path.to_owned(),
         cause,
     })?;
-    let Some(format) = format else {
-        return Ok(());
-    };
-    check_channels(path, u64::from(format.channels))?;
-    if format.mask_unrepairable() {
-        return Err(DecodeError::Corrupt {
-            path: path.to_owned(),
-            reason: format!(
-                "the WAVE header claims {} channels, but its channel mask {:#010x} names {} \
-                 speaker positions",
-                format.channels,
-                format.channel_mask.unwrap_or(0),
-                format.channel_mask.unwrap_or(0).count_ones()
-            ),
-        });
+    for format in headers {
+        check_channels(path, u64::from(format.channels))?;
+        if format.mask_unrepairable() {
+            let mask = format.channel_mask.unwrap_or(0);
+            return Err(DecodeError::Corrupt {
+                path: path.to_owned(),
+                reason: format!(
+                    "the WAVE header claims {} channels, but its channel mask {mask:#010x} \
+                     names {} speaker positions",
+                    format.channels,
+                    mask.count_ones()
+                ),
+            });
+        }
     }
     Ok(())
 }

@@ -36,32 +36,40 @@ impl WaveChannels {
     }
 }
 
-/// The channels claimed by `source`'s `fmt ` chunk if it is a RIFF WAVE file whose
-/// `fmt ` chunk can be found; `None` for any other file (the decoder judges those).
-/// Leaves `source` at its start.
-pub(super) fn read_wave_channels(
-    source: &mut (impl Read + Seek),
-) -> io::Result<Option<WaveChannels>> {
+/// How far into a file symphonia looks for a format's marker (its default
+/// `max_probe_depth`, 1 MiB): a WAVE header anywhere in there may be the one it parses.
+const PROBE_DEPTH: u64 = 1 << 20;
+
+/// The channels claimed by the `fmt ` chunk of every RIFF WAVE header that starts in the
+/// first [`PROBE_DEPTH`] bytes of `source` (symphonia skips leading junk to find one):
+/// empty for a file with none, or whose `fmt ` chunk cannot be found (the decoder judges
+/// those). Leaves `source` at its start.
+pub(super) fn read_wave_channels(source: &mut (impl Read + Seek)) -> io::Result<Vec<WaveChannels>> {
     source.seek(SeekFrom::Start(0))?;
-    let found = find_fmt(source);
+    let mut head = Vec::new();
+    source
+        .by_ref()
+        .take(PROBE_DEPTH + 4096)
+        .read_to_end(&mut head)?;
     source.seek(SeekFrom::Start(0))?;
-    Ok(found.ok().flatten())
+    let starts = (0..head.len().saturating_sub(11).min(PROBE_DEPTH as usize))
+        .filter(|&at| &head[at..at + 4] == b"RIFF" && &head[at + 8..at + 12] == b"WAVE");
+    Ok(starts
+        .filter_map(|at| find_fmt(&mut io::Cursor::new(&head[at + 12..])).ok())
+        .flatten()
+        .collect())
 }
 
-fn find_fmt(source: &mut (impl Read + Seek)) -> io::Result<Option<WaveChannels>> {
-    let mut riff = [0u8; 12];
-    source.read_exact(&mut riff)?;
-    if &riff[..4] != b"RIFF" || &riff[8..] != b"WAVE" {
-        return Ok(None);
-    }
+/// The `fmt ` chunk's channels, reading chunk after chunk from just past `WAVE`.
+fn find_fmt(chunks: &mut (impl Read + Seek)) -> io::Result<Option<WaveChannels>> {
     for _ in 0..MAX_CHUNKS_BEFORE_FMT {
         let mut header = [0u8; 8];
-        source.read_exact(&mut header)?;
+        chunks.read_exact(&mut header)?;
         let size = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
         if &header[..4] == b"fmt " {
             let mut fmt = [0u8; 24];
             let wanted = (size as usize).min(fmt.len());
-            source.read_exact(&mut fmt[..wanted])?;
+            chunks.read_exact(&mut fmt[..wanted])?;
             let tag = u16::from_le_bytes([fmt[0], fmt[1]]);
             let channels = u16::from_le_bytes([fmt[2], fmt[3]]);
             let channel_mask = (tag == FORMAT_EXTENSIBLE && wanted >= 24)
@@ -72,7 +80,7 @@ fn find_fmt(source: &mut (impl Read + Seek)) -> io::Result<Option<WaveChannels>>
             }));
         }
         // Chunks are padded to an even length.
-        source.seek(SeekFrom::Current(i64::from(size) + i64::from(size & 1)))?;
+        chunks.seek(SeekFrom::Current(i64::from(size) + i64::from(size & 1)))?;
     }
     Ok(None)
 }
@@ -106,9 +114,10 @@ mod tests {
 
     fn channels_of(bytes: Vec<u8>) -> Option<WaveChannels> {
         let mut cursor = Cursor::new(bytes);
-        let found = read_wave_channels(&mut cursor).ok().flatten();
+        let found = read_wave_channels(&mut cursor).unwrap_or_default();
         assert_eq!(cursor.position(), 0, "left at the start");
-        found
+        assert!(found.len() <= 1, "{found:?}");
+        found.first().copied()
     }
 
     #[test]
@@ -142,6 +151,16 @@ mod tests {
             !pcm.is_some_and(|c| c.mask_unrepairable()),
             "PCM has no mask"
         );
+    }
+
+    #[test]
+    fn finds_a_header_after_leading_junk_as_symphonia_does() {
+        // Found by the audio fuzz target: two bytes before `RIFF`, and symphonia's probe
+        // still found the header.
+        let mut bytes = vec![0xff, 0xf0];
+        bytes.extend(wave(FORMAT_EXTENSIBLE, 5119, 0x0200_053f));
+        let found = channels_of(bytes).map(|c| c.channels);
+        assert_eq!(found, Some(5119));
     }
 
     #[test]
