@@ -285,18 +285,37 @@ fn settings_that_would_cost_gigabytes_or_minutes_are_refused() {
             segment_samples: 662_150,
             ..base.clone()
         },
+        // Found next: n_fft 8372 (4 · 7 · 13 · 23), whose FFT takes Bluestein's algorithm,
+        // within the work budget but several times slower than its size says.
+        FeatureSettings {
+            hop_length: 204,
+            n_fft: 8372,
+            n_mels: 492,
+            n_mfcc: 92,
+            fmin: 5.0,
+            ..base.clone()
+        },
     ];
     for settings in cases {
         let (result, largest) = largest_allocation(|| MfccExtractor::new(settings.clone()));
         assert!(result.is_err(), "{settings:?} accepted");
         assert!(largest < MB, "{settings:?}: {largest} bytes allocated");
     }
-    // What stays accepted: a 30 s segment with librosa's defaults.
+    // What stays accepted: a 30 s segment with librosa's defaults, and FFT sizes such as
+    // 400 (25 ms at 16 kHz) and 1764 (2² · 3² · 7²).
     let long = FeatureSettings {
         segment_samples: 30 * 22_050,
-        ..base
+        ..base.clone()
     };
     assert!(MfccExtractor::new(long).is_ok());
+    for n_fft in [400, 1764] {
+        let odd_size = FeatureSettings {
+            n_fft,
+            hop_length: 200,
+            ..base.clone()
+        };
+        assert!(MfccExtractor::new(odd_size).is_ok(), "n_fft {n_fft}");
+    }
 }
 
 #[test]

@@ -23,6 +23,22 @@ pub const MAX_SEGMENT_FFT_WORK: usize = 1 << 22;
 /// Most mel values in one segment, frames × `n_mels` (the tutorial's: 130 × 128).
 pub const MAX_SEGMENT_MEL_VALUES: usize = 1 << 22;
 
+/// Whether `n` is a product of 2, 3, 5 and 7 only: the FFT sizes rustfft computes with
+/// its fast butterflies. Larger prime factors go through Rader's or Bluestein's algorithm,
+/// several times the work that [`MAX_SEGMENT_FFT_WORK`] budgets (the settings fuzz target
+/// found n_fft 8372 = 4 · 7 · 13 · 23 taking over 2 s in its build).
+fn has_only_small_factors(mut n: usize) -> bool {
+    if n == 0 {
+        return false;
+    }
+    for p in [2, 3, 5, 7] {
+        while n.is_multiple_of(p) {
+            n /= p;
+        }
+    }
+    n == 1
+}
+
 /// How each segment is padded at its edges before framing (librosa's `center=True`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -245,6 +261,13 @@ impl FeatureSettings {
             return bad(format!(
                 "need 0 < n_mfcc <= n_mels, got n_mfcc {} and n_mels {}",
                 self.n_mfcc, self.n_mels
+            ));
+        }
+        if !has_only_small_factors(self.n_fft) {
+            return bad(format!(
+                "n_fft must be a product of 2, 3, 5 and 7 (FFTs of sizes with larger prime \
+                 factors are several times slower), got {}",
+                self.n_fft
             ));
         }
         let frames = self.frames_per_segment();
