@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use genre_classifier::features::{FeatureSettings, MfccExtractor};
+use genre_classifier::features::{FeatureExtractor, FeatureSettings};
 use genre_classifier::synth;
 
 const REPEATS: usize = 20;
@@ -35,7 +35,8 @@ fn main() {
             })
             .collect()
     };
-    let mut extractor = MfccExtractor::new(FeatureSettings::default()).expect("default settings");
+    let mut extractor =
+        FeatureExtractor::new(FeatureSettings::default()).expect("default settings");
     for (name, samples) in &clips {
         let mut best = f64::MAX;
         let mut segments = 0;

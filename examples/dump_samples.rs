@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use genre_classifier::audio::decode::load_clip;
-use genre_classifier::features::{FeatureSettings, MfccExtractor};
+use genre_classifier::features::{FeatureExtractor, FeatureSettings};
 use genre_classifier::synth;
 
 fn main() -> Result<()> {
@@ -34,12 +34,12 @@ fn main() -> Result<()> {
         std::fs::write(&file, bytes).with_context(|| format!("writing {}", file.display()))?;
         let mut segments = 0;
         if with_mfcc {
-            let mut extractor = MfccExtractor::new(FeatureSettings::default())?;
+            let mut extractor = FeatureExtractor::new(FeatureSettings::default())?;
             let song = extractor.song(&samples)?;
             segments = song.len();
             let bytes: Vec<u8> = song
                 .iter()
-                .flat_map(|s| s.mfcc.data.iter().flat_map(|v| v.to_le_bytes()))
+                .flat_map(|s| s.features.data.iter().flat_map(|v| v.to_le_bytes()))
                 .collect();
             std::fs::write(file.with_extension("mfcc.f32"), bytes)?;
         }

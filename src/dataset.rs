@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::audio::decode::{DecodeError, load_clip};
-use crate::features::{FeatureError, MfccExtractor, SegmentMfcc};
+use crate::features::{FeatureError, FeatureExtractor, SegmentFeatures};
 
 /// File extensions read as audio (case-insensitive).
 pub const AUDIO_EXTENSIONS: [&str; 6] = ["wav", "au", "mp3", "flac", "ogg", "oga"];
@@ -117,9 +117,9 @@ pub enum FileError {
 /// Decodes `path` and computes the MFCCs of at most `max_segments` of its segments.
 pub fn extract_file(
     path: &Path,
-    extractor: &mut MfccExtractor,
+    extractor: &mut FeatureExtractor,
     max_segments: usize,
-) -> Result<Vec<SegmentMfcc>, FileError> {
+) -> Result<Vec<SegmentFeatures>, FileError> {
     let clip = load_clip(path, extractor.settings().sample_rate)?;
     let features = |cause| FileError::Features {
         path: path.to_owned(),

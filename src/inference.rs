@@ -15,7 +15,7 @@ use serde::{Serialize, Serializer};
 use crate::card::{
     CARD_FORMAT, CARD_VERSION, MAX_CARD_BYTES, MAX_WEIGHTS_BYTES, ModelCard, sha256_hex,
 };
-use crate::features::{FeatureKind, FeatureSettings, SegmentMfcc};
+use crate::features::{FeatureKind, FeatureSettings, SegmentFeatures};
 use crate::models::{
     Architecture, Int8Dequantizer, Int8Scales, META_INT8_SCALES, MSD_TAGS, Network,
     check_int8_scales, quantize_int8,
@@ -549,29 +549,29 @@ impl Classifier {
 
     /// Each segment's embedding, concatenated: musicnn's pooled values and tag
     /// probabilities, or the segment's features themselves for the tutorial networks.
-    pub fn embeddings(&self, segments: &[SegmentMfcc]) -> Result<Vec<f32>, ModelError> {
+    pub fn embeddings(&self, segments: &[SegmentFeatures]) -> Result<Vec<f32>, ModelError> {
         let frames = self.card.features.frames_per_segment();
         let coefficients = self.card.features.coefficients();
         for segment in segments {
-            let m = &segment.mfcc;
-            if m.n_frames != frames || m.n_mfcc != coefficients {
+            let m = &segment.features;
+            if m.frames != frames || m.width != coefficients {
                 return Err(ModelError::SegmentShape {
-                    frames: m.n_frames,
-                    coefficients: m.n_mfcc,
+                    frames: m.frames,
+                    coefficients: m.width,
                 });
             }
         }
         if !matches!(self.card.architecture, Architecture::Musicnn(_)) {
             return Ok(segments
                 .iter()
-                .flat_map(|s| s.mfcc.data.iter().copied())
+                .flat_map(|s| s.features.data.iter().copied())
                 .collect());
         }
         let mut out = Vec::with_capacity(segments.len() * self.embedding_size());
         for batch in segments.chunks(BACKBONE_BATCH) {
             let data: Vec<f32> = batch
                 .iter()
-                .flat_map(|s| s.mfcc.data.iter().copied())
+                .flat_map(|s| s.features.data.iter().copied())
                 .collect();
             let input = Tensor::<3>::from_data(
                 TensorData::new(data, [batch.len(), frames, coefficients]),
@@ -672,7 +672,7 @@ impl Classifier {
     /// Genre probabilities (label order) of each segment.
     pub fn segment_probabilities(
         &self,
-        segments: &[SegmentMfcc],
+        segments: &[SegmentFeatures],
     ) -> Result<Vec<Vec<f32>>, ModelError> {
         if segments.is_empty() {
             return Ok(Vec::new());
@@ -682,7 +682,7 @@ impl Classifier {
 
     /// Classifies a song from its segments: each segment's verdict, and the song's as the
     /// mean of its segments' probabilities.
-    pub fn classify(&self, segments: &[SegmentMfcc]) -> Result<Classification, ModelError> {
+    pub fn classify(&self, segments: &[SegmentFeatures]) -> Result<Classification, ModelError> {
         if segments.is_empty() {
             return Err(ModelError::NoSegments);
         }

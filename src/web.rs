@@ -10,8 +10,9 @@ use wasm_bindgen::prelude::*;
 
 use crate::audio::StreamResampler;
 use crate::audio::{Clip, SILENCE_PEAK, downmix};
+use crate::features::FeatureExtractor as Extractor;
 use crate::features::{
-    FeatureSettings, LIVE_HOP_SECONDS, LiveFeatures, Mfcc, MfccExtractor, SegmentMfcc, SegmentSpan,
+    FeatureFrames, FeatureSettings, LIVE_HOP_SECONDS, LiveFeatures, SegmentFeatures, SegmentSpan,
     SegmentStream,
 };
 use crate::inference::Classifier;
@@ -72,12 +73,12 @@ fn js_sample_rate(rate: f64) -> Result<u32, JsError> {
 fn stream_segments(
     stream: &mut SegmentStream,
     samples: &[f32],
-    extractor: &mut MfccExtractor,
+    extractor: &mut Extractor,
 ) -> Result<Float32Array, JsError> {
     let done = stream.push(samples, extractor).map_err(js_error)?;
     let values: Vec<f32> = done
         .iter()
-        .flat_map(|s| s.mfcc.data.iter().copied())
+        .flat_map(|s| s.features.data.iter().copied())
         .collect();
     Ok(Float32Array::from(values.as_slice()))
 }
@@ -143,10 +144,10 @@ const WAVEFORM_BUCKETS: usize = 2000;
 /// any sample rate (resampled here) and `segmentMfcc` per segment.
 #[wasm_bindgen]
 pub struct FeatureExtractor {
-    extractor: MfccExtractor,
+    extractor: Extractor,
     song: Option<Song>,
     /// Segments computed by `loadSong`, for `segmentMfcc`.
-    loaded: Vec<SegmentMfcc>,
+    loaded: Vec<SegmentFeatures>,
 }
 
 #[wasm_bindgen]
@@ -178,7 +179,7 @@ impl FeatureExtractor {
 
     fn build(settings: FeatureSettings) -> Result<FeatureExtractor, JsError> {
         Ok(FeatureExtractor {
-            extractor: MfccExtractor::new(settings).map_err(js_error)?,
+            extractor: Extractor::new(settings).map_err(js_error)?,
             song: None,
             loaded: Vec::new(),
         })
@@ -353,7 +354,7 @@ impl FeatureExtractor {
                 self.loaded.len()
             ))
         })?;
-        Ok(Float32Array::from(segment.mfcc.data.as_slice()))
+        Ok(Float32Array::from(segment.features.data.as_slice()))
     }
 
     /// Peak envelope of the current song for drawing: (min, max) pairs over equal
@@ -597,7 +598,11 @@ impl GenreModel {
     }
 
     /// Cuts concatenated MFCCs into segments of the card's shape.
-    fn segments(&self, mfcc: &[f32], starts: Option<&[f64]>) -> Result<Vec<SegmentMfcc>, JsError> {
+    fn segments(
+        &self,
+        mfcc: &[f32],
+        starts: Option<&[f64]>,
+    ) -> Result<Vec<SegmentFeatures>, JsError> {
         let settings = &self.classifier.card().features;
         let (frames, n_mfcc) = (settings.frames_per_segment(), settings.coefficients());
         let size = frames * n_mfcc;
@@ -616,14 +621,14 @@ impl GenreModel {
         Ok(mfcc
             .chunks_exact(size)
             .enumerate()
-            .map(|(i, data)| SegmentMfcc {
+            .map(|(i, data)| SegmentFeatures {
                 span: SegmentSpan {
                     start: starts.map_or(0, |s| (s[i] * rate).round().max(0.0) as usize),
                     audio_samples: settings.segment_samples,
                 },
-                mfcc: Mfcc {
-                    n_frames: frames,
-                    n_mfcc,
+                features: FeatureFrames {
+                    frames,
+                    width: n_mfcc,
                     data: data.to_vec(),
                 },
             })
@@ -691,7 +696,7 @@ impl LiveListener {
             .collect();
         let mfcc: Vec<f32> = windows
             .iter()
-            .flat_map(|w| w.mfcc.data.iter().copied())
+            .flat_map(|w| w.features.data.iter().copied())
             .collect();
         let out: JsValue = js_sys::Object::new().into();
         set_field(&out, "windows", &to_js(&info)?)?;

@@ -15,7 +15,7 @@ use genre_classifier::card::{
     CARD_FILE, MAX_CARD_BYTES, MAX_PARAMETERS, MAX_WEIGHTS_BYTES, ModelCard, WEIGHTS_FILE,
     WeightsInfo,
 };
-use genre_classifier::features::{FeatureSettings, MfccExtractor};
+use genre_classifier::features::{FeatureExtractor, FeatureSettings};
 use genre_classifier::inference::{Classifier, ModelError, load_model_dir};
 use genre_classifier::models::{AnnConfig, Architecture, cpu_device};
 
@@ -297,7 +297,7 @@ fn settings_that_would_cost_gigabytes_or_minutes_are_refused() {
         },
     ];
     for settings in cases {
-        let (result, largest) = largest_allocation(|| MfccExtractor::new(settings.clone()));
+        let (result, largest) = largest_allocation(|| FeatureExtractor::new(settings.clone()));
         assert!(result.is_err(), "{settings:?} accepted");
         assert!(largest < MB, "{settings:?}: {largest} bytes allocated");
     }
@@ -307,14 +307,14 @@ fn settings_that_would_cost_gigabytes_or_minutes_are_refused() {
         segment_samples: 30 * 22_050,
         ..base.clone()
     };
-    assert!(MfccExtractor::new(long).is_ok());
+    assert!(FeatureExtractor::new(long).is_ok());
     for n_fft in [400, 1764] {
         let odd_size = FeatureSettings {
             n_fft,
             hop_length: 200,
             ..base.clone()
         };
-        assert!(MfccExtractor::new(odd_size).is_ok(), "n_fft {n_fft}");
+        assert!(FeatureExtractor::new(odd_size).is_ok(), "n_fft {n_fft}");
     }
 }
 

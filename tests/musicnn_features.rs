@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use genre_classifier::features::{FeatureSettings, MfccExtractor, PadMode, SegmentStream};
+use genre_classifier::features::{FeatureExtractor, FeatureSettings, PadMode, SegmentStream};
 
 /// Largest accepted |ours − musicnn's| for any band of any frame. The power is rounded
 /// to float16 before the log, so a last-bit difference in the power can move a value
@@ -46,14 +46,14 @@ fn reference(name: &str) -> Vec<f32> {
 #[test]
 fn log_mel_patches_match_musicnn_within_tolerance() {
     let settings = FeatureSettings::musicnn();
-    let mut extractor = MfccExtractor::new(settings.clone()).unwrap();
+    let mut extractor = FeatureExtractor::new(settings.clone()).unwrap();
     for name in clips() {
         let audio = samples(&name);
         let ours: Vec<f32> = extractor
             .song(&audio)
             .unwrap()
             .into_iter()
-            .flat_map(|s| s.mfcc.data)
+            .flat_map(|s| s.features.data)
             .collect();
         let theirs = reference(&name);
         assert_eq!(ours.len(), theirs.len(), "{name}: 2 patches of 187 x 96");
@@ -84,18 +84,24 @@ fn constant_padding_changes_only_the_first_frame() {
         ..reflect.clone()
     };
     let audio = samples(&clips()[0]);
-    let a = MfccExtractor::new(reflect).unwrap().song(&audio).unwrap();
-    let b = MfccExtractor::new(constant).unwrap().song(&audio).unwrap();
-    let first_frame_differs = a[0].mfcc.frame(0) != b[0].mfcc.frame(0);
+    let a = FeatureExtractor::new(reflect)
+        .unwrap()
+        .song(&audio)
+        .unwrap();
+    let b = FeatureExtractor::new(constant)
+        .unwrap()
+        .song(&audio)
+        .unwrap();
+    let first_frame_differs = a[0].features.frame(0) != b[0].features.frame(0);
     assert!(first_frame_differs);
-    assert_eq!(a[0].mfcc.data[96..], b[0].mfcc.data[96..]);
+    assert_eq!(a[0].features.data[96..], b[0].features.data[96..]);
     assert_eq!(a[1], b[1]);
 }
 
 #[test]
 fn streamed_patches_equal_whole_song_patches() {
     let settings = FeatureSettings::musicnn();
-    let mut extractor = MfccExtractor::new(settings.clone()).unwrap();
+    let mut extractor = FeatureExtractor::new(settings.clone()).unwrap();
     // Three clips end to end: whole patches and an end-aligned last one.
     let audio: Vec<f32> = clips().iter().flat_map(|c| samples(c)).collect();
     let whole = extractor.song(&audio).unwrap();

@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 
 use common::{TempDir, write_wav};
 use genre_classifier::card::{CARD_FILE, WEIGHTS_FILE};
-use genre_classifier::features::{FeatureSettings, MfccExtractor, PadMode};
+use genre_classifier::features::{FeatureExtractor, FeatureSettings, PadMode};
 use genre_classifier::inference::{Classifier, ModelError, load_model_dir};
 use genre_classifier::models::cpu_device;
 use genre_classifier::synth::{tone, white_noise};
@@ -278,7 +278,7 @@ fn exported_weights_load_back_to_identical_outputs() {
         let loaded =
             Classifier::load(&serde_json::to_string(&card).unwrap(), &weights, &device).unwrap();
         let song = synthetic("low", 1, 9.0);
-        let segments = MfccExtractor::new(settings.clone())
+        let segments = FeatureExtractor::new(settings.clone())
             .unwrap()
             .song(&song)
             .unwrap();

@@ -3,7 +3,7 @@
 //! validate, build the extractor, and compute features of a short and a long song.
 #![no_main]
 
-use genre_classifier::features::{FeatureSettings, LiveFeatures, MfccExtractor};
+use genre_classifier::features::{FeatureSettings, LiveFeatures, FeatureExtractor};
 use libfuzzer_sys::fuzz_target;
 
 /// A deterministic noise-like song of `len` samples.
@@ -26,7 +26,7 @@ fuzz_target!(init: genre_classifier_fuzz::init("settings"), |data: &[u8]| {
     if let Ok(mut live) = LiveFeatures::new(44_100, settings.clone()) {
         let _ = live.push(&song(2_048));
     }
-    let Ok(mut extractor) = MfccExtractor::new(settings.clone()) else {
+    let Ok(mut extractor) = FeatureExtractor::new(settings.clone()) else {
         assert!(!valid, "valid settings build an extractor");
         return;
     };

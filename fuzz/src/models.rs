@@ -8,7 +8,7 @@ use genre_classifier::card::{
     CARD_FORMAT, CARD_VERSION, ModelCard, Normalization, WEIGHTS_FILE, WeightsInfo,
 };
 use genre_classifier::features::{
-    FeatureKind, FeatureSettings, Mfcc, PadMode, SegmentMfcc, SegmentSpan, ShortSongFill,
+    FeatureKind, FeatureSettings, FeatureFrames, PadMode, SegmentFeatures, SegmentSpan, ShortSongFill,
 };
 use genre_classifier::inference::Classifier;
 use genre_classifier::models::{
@@ -34,7 +34,7 @@ pub fn device() -> &'static Device {
 /// Tiny MFCC settings: 5 frames of 3 coefficients at 8 kHz.
 pub fn tiny_mfcc_settings() -> FeatureSettings {
     FeatureSettings {
-        kind: FeatureKind::Mfcc,
+        kind: FeatureKind::FeatureFrames,
         sample_rate: 8_000,
         segment_samples: 64,
         min_song_samples: 32,
@@ -224,12 +224,12 @@ pub fn load_and_run(card_json: &str, weights: &[u8]) {
     };
     let settings = &classifier.card().features;
     let (frames, coefficients) = (settings.frames_per_segment(), settings.coefficients());
-    let segment = SegmentMfcc {
+    let segment = SegmentFeatures {
         span: SegmentSpan {
             start: 0,
             audio_samples: settings.segment_samples,
         },
-        mfcc: Mfcc {
+        mfcc: FeatureFrames {
             n_frames: frames,
             n_mfcc: coefficients,
             data: vec![0.0; frames * coefficients],

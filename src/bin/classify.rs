@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 use genre_classifier::audio::decode::load_clip;
-use genre_classifier::features::MfccExtractor;
+use genre_classifier::features::FeatureExtractor;
 use genre_classifier::inference::{Classification, Classifier, load_model_dir};
 use genre_classifier::models::cpu_device;
 use rayon::prelude::*;
@@ -44,7 +44,7 @@ fn default_model() -> PathBuf {
 fn classify_file(
     path: &Path,
     classifier: &Classifier,
-    extractor: &mut MfccExtractor,
+    extractor: &mut FeatureExtractor,
 ) -> Result<Classification> {
     let clip = load_clip(path, extractor.settings().sample_rate)?;
     if clip.is_silent() {
@@ -93,7 +93,7 @@ fn main() -> ExitCode {
     let setup = load_model_dir(&model, &device)
         .with_context(|| format!("loading the model in {}", model.display()))
         .and_then(|classifier| {
-            let extractor = MfccExtractor::new(classifier.card().features.clone())?;
+            let extractor = FeatureExtractor::new(classifier.card().features.clone())?;
             classifier.check_features(extractor.settings())?;
             Ok((classifier, extractor))
         });
@@ -113,7 +113,7 @@ fn main() -> ExitCode {
         let results: Vec<Result<Classification>> = paths
             .par_iter()
             .map_init(
-                || MfccExtractor::new(settings.clone()),
+                || FeatureExtractor::new(settings.clone()),
                 |extractor, path| match extractor {
                     Ok(extractor) => classify_file(path, &classifier, extractor),
                     Err(e) => Err(anyhow!("{}: {e}", path.display())),

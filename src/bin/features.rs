@@ -10,7 +10,9 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use genre_classifier::atomic_file::write_atomically;
 use genre_classifier::dataset::{self, Dataset, LabelledFile};
-use genre_classifier::features::{FeatureSettings, Mfcc, MfccExtractor, PadMode, SegmentMfcc};
+use genre_classifier::features::{
+    FeatureExtractor, FeatureFrames, FeatureSettings, PadMode, SegmentFeatures,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -40,11 +42,11 @@ enum PadArg {
 }
 
 /// One segment's MFCCs serialised as the tutorial's `[frames][n_mfcc]` nested list.
-struct Frames<'a>(&'a Mfcc);
+struct Frames<'a>(&'a FeatureFrames);
 
 impl Serialize for Frames<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.n_frames))?;
+        let mut seq = serializer.serialize_seq(Some(self.0.frames))?;
         for frame in self.0.frames() {
             seq.serialize_element(frame)?;
         }
@@ -81,8 +83,8 @@ fn run(args: Args) -> Result<ExitCode> {
     };
     // One extractor per worker thread, made on its first file (rayon's map_init would make
     // one for every piece it splits the work into); the first checks the settings.
-    let first = MfccExtractor::new(settings.clone()).context("feature settings")?;
-    let mut extractors: Vec<Mutex<Option<MfccExtractor>>> = (0..rayon::current_num_threads())
+    let first = FeatureExtractor::new(settings.clone()).context("feature settings")?;
+    let mut extractors: Vec<Mutex<Option<FeatureExtractor>>> = (0..rayon::current_num_threads())
         .map(|_| Mutex::new(None))
         .collect();
     extractors[0] = Mutex::new(Some(first));
@@ -98,11 +100,11 @@ fn run(args: Args) -> Result<ExitCode> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} files  {elapsed} (eta {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let results: Vec<(&LabelledFile, Option<Vec<SegmentMfcc>>)> = files
+    let results: Vec<(&LabelledFile, Option<Vec<SegmentFeatures>>)> = files
         .par_iter()
         .map(|file| {
             let slot = rayon::current_thread_index().unwrap_or(0) % extractors.len();
-            let fresh = || MfccExtractor::new(settings.clone()).map_err(|e| e.to_string());
+            let fresh = || FeatureExtractor::new(settings.clone()).map_err(|e| e.to_string());
             // The slot is only ever busy if the same thread re-enters (it does not today).
             let outcome = match extractors[slot].try_lock() {
                 Ok(mut slot) => match &mut *slot {
@@ -136,7 +138,7 @@ fn run(args: Args) -> Result<ExitCode> {
     for (file, segments) in &results {
         for segment in segments.iter().flatten() {
             output.labels.push(file.label);
-            output.mfcc.push(Frames(&segment.mfcc));
+            output.mfcc.push(Frames(&segment.features));
             output.files.push(file.path.display().to_string());
         }
     }
@@ -160,9 +162,9 @@ fn run(args: Args) -> Result<ExitCode> {
 
 fn extract(
     file: &LabelledFile,
-    extractor: &mut MfccExtractor,
+    extractor: &mut FeatureExtractor,
     segments: usize,
-) -> Result<Vec<SegmentMfcc>, String> {
+) -> Result<Vec<SegmentFeatures>, String> {
     dataset::extract_file(&file.path, extractor, segments).map_err(|e| e.to_string())
 }
 

@@ -7,7 +7,7 @@
 
 use crate::audio::{AudioError, StreamResampler};
 
-use super::{FeatureError, FeatureSettings, Mfcc, MfccExtractor};
+use super::{FeatureError, FeatureExtractor, FeatureFrames, FeatureSettings};
 
 /// Seconds between two live windows.
 pub const LIVE_HOP_SECONDS: f64 = 1.0;
@@ -32,8 +32,8 @@ pub struct LiveWindow {
     pub end_s: f64,
     /// Root-mean-square level of the window's samples.
     pub rms: f32,
-    /// Its MFCCs, `frames_per_segment x n_mfcc`.
-    pub mfcc: Mfcc,
+    /// Its features, `frames_per_segment x coefficients`.
+    pub features: FeatureFrames,
 }
 
 impl LiveWindow {
@@ -46,7 +46,7 @@ impl LiveWindow {
 /// Resampler, rolling window and extractor for one live input.
 pub struct LiveFeatures {
     resampler: StreamResampler,
-    extractor: MfccExtractor,
+    extractor: FeatureExtractor,
     /// The most recent samples at the feature rate (at most one window plus one hop).
     recent: Vec<f32>,
     heard: usize,
@@ -62,7 +62,7 @@ impl LiveFeatures {
         let first = settings.segment_samples + settings.lead_samples();
         Ok(Self {
             resampler: StreamResampler::new(device_rate, settings.sample_rate)?,
-            extractor: MfccExtractor::new(settings)?,
+            extractor: FeatureExtractor::new(settings)?,
             recent: Vec::new(),
             heard: 0,
             next_end: first,
@@ -95,7 +95,7 @@ impl LiveFeatures {
                 windows.push(LiveWindow {
                     end_s: self.next_end as f64 / rate,
                     rms,
-                    mfcc: self.extractor.compute(samples)?,
+                    features: self.extractor.compute(samples)?,
                 });
                 self.next_end += self.hop;
             }
@@ -132,13 +132,13 @@ mod tests {
         }
         // The batch path: the whole recording resampled, then each window cut from it.
         let batch = resample(&audio, rate, 22_050).unwrap();
-        let mut extractor = MfccExtractor::new(settings).unwrap();
+        let mut extractor = FeatureExtractor::new(settings).unwrap();
         let ends: Vec<f64> = windows.iter().map(|w| w.end_s).collect();
         assert_eq!(ends, vec![3.0, 4.0, 5.0, 6.0, 7.0]);
         for w in &windows {
             let end = (w.end_s * 22_050.0).round() as usize;
             let expected = extractor.compute(&batch[end - 66_150..end]).unwrap();
-            assert_eq!(w.mfcc, expected, "window ending at {} s", w.end_s);
+            assert_eq!(w.features, expected, "window ending at {} s", w.end_s);
             assert!(!w.is_quiet());
         }
     }

@@ -1,16 +1,16 @@
 //! Audio at 22 050 Hz in, librosa-exact MFCCs out: settings, mel filterbank, the
 //! extractor, and the cut of a song into 3 s segments.
 
+mod extractor;
 mod live;
 mod mel;
-mod mfcc;
 mod segments;
 mod settings;
 mod stream;
 
+pub use extractor::{FeatureExtractor, FeatureFrames};
 pub use live::{LIVE_HOP_SECONDS, LiveError, LiveFeatures, LiveWindow, QUIET_RMS};
 pub use mel::{MelFilterbank, hz_to_mel, mel_to_hz};
-pub use mfcc::{Mfcc, MfccExtractor};
 pub use segments::{SegmentSpan, plan_segments, segment_samples};
 pub use settings::{FeatureKind, FeatureSettings, PadMode, ShortSongFill};
 pub use stream::SegmentStream;
@@ -72,19 +72,19 @@ pub enum FeatureError {
     Fft(String),
 }
 
-/// MFCCs of one segment of a song, with where it lies.
+/// The features of one segment of a song, with where it lies.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SegmentMfcc {
+pub struct SegmentFeatures {
     /// Where the segment lies in the song.
     pub span: SegmentSpan,
-    /// Its `frames_per_segment x n_mfcc` coefficients.
-    pub mfcc: Mfcc,
+    /// Its `frames_per_segment x coefficients` values.
+    pub features: FeatureFrames,
 }
 
-impl MfccExtractor {
+impl FeatureExtractor {
     /// MFCCs of every segment of a song (mono, at the settings' rate), by the rule of
     /// [`plan_segments`].
-    pub fn song(&mut self, song: &[f32]) -> Result<Vec<SegmentMfcc>, FeatureError> {
+    pub fn song(&mut self, song: &[f32]) -> Result<Vec<SegmentFeatures>, FeatureError> {
         self.first_segments(song, usize::MAX)
     }
 
@@ -93,15 +93,15 @@ impl MfccExtractor {
         &mut self,
         song: &[f32],
         max_segments: usize,
-    ) -> Result<Vec<SegmentMfcc>, FeatureError> {
+    ) -> Result<Vec<SegmentFeatures>, FeatureError> {
         plan_segments(song.len(), self.settings())?
             .into_iter()
             .take(max_segments)
             .map(|span| {
                 let samples = segment_samples(song, span, self.settings());
-                Ok(SegmentMfcc {
+                Ok(SegmentFeatures {
                     span,
-                    mfcc: self.compute(&samples)?,
+                    features: self.compute(&samples)?,
                 })
             })
             .collect()

@@ -4,10 +4,10 @@
 //! memory: once the song's length is known its segments are planned by the same rule
 //! as [`plan_segments`], each segment is computed as soon as its last sample has
 //! arrived, and samples no later segment needs are dropped. The result equals
-//! [`MfccExtractor::song`] on the whole song.
+//! [`FeatureExtractor::song`] on the whole song.
 
 use super::{
-    FeatureError, FeatureSettings, MfccExtractor, SegmentMfcc, SegmentSpan, plan_segments,
+    FeatureError, FeatureExtractor, FeatureSettings, SegmentFeatures, SegmentSpan, plan_segments,
     segment_samples,
 };
 
@@ -84,8 +84,8 @@ impl SegmentStream {
     pub fn push(
         &mut self,
         mono: &[f32],
-        extractor: &mut MfccExtractor,
-    ) -> Result<Vec<SegmentMfcc>, FeatureError> {
+        extractor: &mut FeatureExtractor,
+    ) -> Result<Vec<SegmentFeatures>, FeatureError> {
         let got = self.received + mono.len();
         if got > self.total {
             return Err(FeatureError::TooManySamples {
@@ -111,9 +111,9 @@ impl SegmentStream {
                 ..span
             };
             let samples = segment_samples(&self.buffer, local, extractor.settings());
-            done.push(SegmentMfcc {
+            done.push(SegmentFeatures {
                 span,
-                mfcc: extractor.compute(&samples)?,
+                features: extractor.compute(&samples)?,
             });
             self.next += 1;
         }
@@ -144,9 +144,9 @@ mod tests {
             .collect()
     }
 
-    fn streamed(samples: &[f32], chunk: usize) -> (Vec<SegmentMfcc>, usize) {
+    fn streamed(samples: &[f32], chunk: usize) -> (Vec<SegmentFeatures>, usize) {
         let settings = FeatureSettings::default();
-        let mut extractor = MfccExtractor::new(settings.clone()).unwrap();
+        let mut extractor = FeatureExtractor::new(settings.clone()).unwrap();
         let mut stream = SegmentStream::new(samples.len(), &settings).unwrap();
         let mut out = Vec::new();
         let mut most = 0;
@@ -162,7 +162,7 @@ mod tests {
     #[test]
     fn streaming_gives_the_batch_segments_for_any_chunk_size() {
         let settings = FeatureSettings::default();
-        let mut extractor = MfccExtractor::new(settings).unwrap();
+        let mut extractor = FeatureExtractor::new(settings).unwrap();
         // Whole segments, an end-aligned remainder, and a song shorter than a segment.
         for len in [66_150 * 3, 66_150 * 2 + 40_000, 50_000] {
             let samples = song(len);
@@ -184,7 +184,7 @@ mod tests {
     #[test]
     fn too_many_missing_and_bad_samples_are_refused() {
         let settings = FeatureSettings::default();
-        let mut extractor = MfccExtractor::new(settings.clone()).unwrap();
+        let mut extractor = FeatureExtractor::new(settings.clone()).unwrap();
         let mut stream = SegmentStream::new(30_000, &settings).unwrap();
         stream.push(&[0.1; 20_000], &mut extractor).unwrap();
         assert!(matches!(

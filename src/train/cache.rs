@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::atomic_file::write_atomically;
 use crate::card::sha256_hex;
-use crate::features::{FeatureSettings, Mfcc, SegmentMfcc, SegmentSpan};
+use crate::features::{FeatureFrames, FeatureSettings, SegmentFeatures, SegmentSpan};
 
 const MAGIC: &[u8; 4] = b"GCF1";
 
@@ -52,7 +52,7 @@ impl FeatureCache {
 
     /// The cached segments (`variant`: which cut of the song) of `audio`, if present and
     /// intact.
-    pub fn load(&self, audio: &Path, variant: &str) -> Option<Vec<SegmentMfcc>> {
+    pub fn load(&self, audio: &Path, variant: &str) -> Option<Vec<SegmentFeatures>> {
         let bytes = std::fs::read(self.entry(audio, variant)?).ok()?;
         decode(&bytes)
     }
@@ -62,7 +62,7 @@ impl FeatureCache {
         &self,
         audio: &Path,
         variant: &str,
-        segments: &[SegmentMfcc],
+        segments: &[SegmentFeatures],
     ) -> std::io::Result<()> {
         let Some(entry) = self.entry(audio, variant) else {
             return Ok(());
@@ -72,10 +72,10 @@ impl FeatureCache {
     }
 }
 
-fn encode(segments: &[SegmentMfcc]) -> Vec<u8> {
+fn encode(segments: &[SegmentFeatures]) -> Vec<u8> {
     let (frames, coefficients) = segments
         .first()
-        .map_or((0, 0), |s| (s.mfcc.n_frames, s.mfcc.n_mfcc));
+        .map_or((0, 0), |s| (s.features.frames, s.features.width));
     let mut out = Vec::new();
     out.extend_from_slice(MAGIC);
     for v in [segments.len(), frames, coefficients] {
@@ -84,14 +84,14 @@ fn encode(segments: &[SegmentMfcc]) -> Vec<u8> {
     for s in segments {
         out.extend_from_slice(&(s.span.start as u64).to_le_bytes());
         out.extend_from_slice(&(s.span.audio_samples as u64).to_le_bytes());
-        for x in &s.mfcc.data {
+        for x in &s.features.data {
             out.extend_from_slice(&x.to_le_bytes());
         }
     }
     out
 }
 
-fn decode(bytes: &[u8]) -> Option<Vec<SegmentMfcc>> {
+fn decode(bytes: &[u8]) -> Option<Vec<SegmentFeatures>> {
     let mut rest = bytes.strip_prefix(MAGIC)?;
     let next_u64 = |rest: &mut &[u8]| -> Option<usize> {
         let (head, tail) = rest.split_at_checked(8)?;
@@ -112,14 +112,14 @@ fn decode(bytes: &[u8]) -> Option<Vec<SegmentMfcc>> {
         let audio_samples = next_u64(&mut rest)?;
         let (data, tail) = rest.split_at_checked(values * 4)?;
         rest = tail;
-        segments.push(SegmentMfcc {
+        segments.push(SegmentFeatures {
             span: SegmentSpan {
                 start,
                 audio_samples,
             },
-            mfcc: Mfcc {
-                n_frames: frames,
-                n_mfcc: coefficients,
+            features: FeatureFrames {
+                frames,
+                width: coefficients,
                 data: data
                     .chunks_exact(4)
                     .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -136,14 +136,14 @@ mod tests {
 
     #[test]
     fn segments_survive_a_round_trip_and_damage_is_a_miss() {
-        let segment = SegmentMfcc {
+        let segment = SegmentFeatures {
             span: SegmentSpan {
                 start: 66150,
                 audio_samples: 1000,
             },
-            mfcc: Mfcc {
-                n_frames: 2,
-                n_mfcc: 3,
+            features: FeatureFrames {
+                frames: 2,
+                width: 3,
                 data: vec![1.0, -2.5, 3.25, 0.0, f32::MIN_POSITIVE, 7.0],
             },
         };

@@ -29,7 +29,7 @@ use crate::card::{
     ModelCard, Normalization, TrainingReport, WEIGHTS_FILE, WeightsInfo,
 };
 use crate::dataset::FileError;
-use crate::features::{FeatureSettings, MfccExtractor, SegmentMfcc};
+use crate::features::{FeatureExtractor, FeatureSettings, SegmentFeatures};
 use crate::inference::Classifier;
 use crate::models::{Architecture, Network};
 
@@ -134,8 +134,8 @@ fn progress_bar(len: usize, template: &str, show: bool) -> ProgressBar {
 /// shifted by half a segment, which doubles the training windows.
 #[derive(Debug, Default)]
 struct TrackSegments {
-    aligned: Vec<SegmentMfcc>,
-    shifted: Vec<SegmentMfcc>,
+    aligned: Vec<SegmentFeatures>,
+    shifted: Vec<SegmentFeatures>,
 }
 
 /// The segments of one track, or why it could not be read.
@@ -145,7 +145,7 @@ type TrackFeatures = Result<TrackSegments, FileError>;
 /// (leaving out padded segments).
 fn extract_track(
     path: &Path,
-    extractor: &mut MfccExtractor,
+    extractor: &mut FeatureExtractor,
     shifted: bool,
 ) -> Result<TrackSegments, FileError> {
     let clip = crate::audio::decode::load_clip(path, extractor.settings().sample_rate)?;
@@ -181,7 +181,7 @@ fn extract_all(
     shifted: bool,
     show_progress: bool,
 ) -> Result<(Vec<TrackFeatures>, usize), TrainError> {
-    MfccExtractor::new(settings.clone()).map_err(|e| TrainError::Options(e.to_string()))?;
+    FeatureExtractor::new(settings.clone()).map_err(|e| TrainError::Options(e.to_string()))?;
     let bar = progress_bar(
         set.tracks.len(),
         "features [{bar:30}] {pos}/{len} {msg}",
@@ -193,7 +193,7 @@ fn extract_all(
         .tracks
         .par_iter()
         .map_init(
-            || MfccExtractor::new(settings.clone()).ok(),
+            || FeatureExtractor::new(settings.clone()).ok(),
             |extractor, track| {
                 let cached = cache.and_then(|c| {
                     Some(TrackSegments {
@@ -366,9 +366,9 @@ fn assign_segments(
     for (t, result) in extracted.into_iter().enumerate() {
         match result {
             Ok(track) => {
-                rows.extend(track.aligned.into_iter().map(|s| (t, s.mfcc.data)));
+                rows.extend(track.aligned.into_iter().map(|s| (t, s.features.data)));
                 if track_sides[t] == Side::Train {
-                    extra.extend(track.shifted.into_iter().map(|s| (t, s.mfcc.data)));
+                    extra.extend(track.shifted.into_iter().map(|s| (t, s.features.data)));
                 }
             }
             Err(e) => skipped.push(e.to_string()),

@@ -22,7 +22,7 @@ use crate::card::{
     CARD_FORMAT, CARD_VERSION, DataSummary, Evaluation, GenreCounts, ModelCard, Normalization,
     PriorScore, TrainingReport, WEIGHTS_FILE, WeightsInfo,
 };
-use crate::features::{FeatureSettings, Mfcc, MfccExtractor, SegmentMfcc};
+use crate::features::{FeatureExtractor, FeatureFrames, FeatureSettings, SegmentFeatures};
 use crate::inference::Classifier;
 use crate::models::{
     AnnConfig, Architecture, BackboneSource, Musicnn, MusicnnConfig, MusicnnGenre,
@@ -57,7 +57,7 @@ struct Backbone {
 /// Embedded segments of one side, flat: normalised pooled values for the head, tag
 /// probabilities for the prior, and each segment's label and track.
 #[derive(Default)]
-struct Side_ {
+struct ExampleSet {
     pooled: Vec<f32>,
     tags: Vec<f32>,
     labels: Vec<usize>,
@@ -178,7 +178,7 @@ fn load_backbone(wheel_dir: &Path) -> Result<Backbone, TrainError> {
 /// The backbone's embeddings of `samples`' patches (pooled values, then tags).
 fn embed_patches(
     backbone: &Musicnn,
-    segments: &[SegmentMfcc],
+    segments: &[SegmentFeatures],
     settings: &FeatureSettings,
 ) -> Vec<Vec<f32>> {
     let (frames, mels) = (settings.frames_per_segment(), settings.coefficients());
@@ -187,7 +187,7 @@ fn embed_patches(
     for batch in segments.chunks(4) {
         let data: Vec<f32> = batch
             .iter()
-            .flat_map(|s| s.mfcc.data.iter().copied())
+            .flat_map(|s| s.features.data.iter().copied())
             .collect();
         let input =
             Tensor::<3>::from_data(TensorData::new(data, [batch.len(), frames, mels]), &device);
@@ -202,7 +202,7 @@ fn embed_patches(
 /// One track's embeddings, from its audio file.
 fn embed_track(
     track: &Track,
-    extractor: &mut MfccExtractor,
+    extractor: &mut FeatureExtractor,
     backbone: &Musicnn,
     shifted: bool,
 ) -> Result<TrackEmbeddings, String> {
@@ -229,24 +229,24 @@ fn embed_track(
 }
 
 /// Rows as cache entries (one "frame" of `width` values per segment) and back.
-fn to_cache(rows: &[Vec<f32>]) -> Vec<SegmentMfcc> {
+fn to_cache(rows: &[Vec<f32>]) -> Vec<SegmentFeatures> {
     rows.iter()
-        .map(|r| SegmentMfcc {
+        .map(|r| SegmentFeatures {
             span: crate::features::SegmentSpan {
                 start: 0,
                 audio_samples: 0,
             },
-            mfcc: Mfcc {
-                n_frames: 1,
-                n_mfcc: r.len(),
+            features: FeatureFrames {
+                frames: 1,
+                width: r.len(),
                 data: r.clone(),
             },
         })
         .collect()
 }
 
-fn from_cache(segments: Vec<SegmentMfcc>) -> Vec<Vec<f32>> {
-    segments.into_iter().map(|s| s.mfcc.data).collect()
+fn from_cache(segments: Vec<SegmentFeatures>) -> Vec<Vec<f32>> {
+    segments.into_iter().map(|s| s.features.data).collect()
 }
 
 /// Each track's embeddings (`None`: excluded or unreadable), the files skipped with the
@@ -262,7 +262,8 @@ fn embed_tracks(
     backbone: &Backbone,
     options: &TrainOptions,
 ) -> Result<Embedded, TrainError> {
-    MfccExtractor::new(options.features.clone()).map_err(|e| TrainError::Options(e.to_string()))?;
+    FeatureExtractor::new(options.features.clone())
+        .map_err(|e| TrainError::Options(e.to_string()))?;
     let cache = options.cache.as_ref().map(|dir| {
         FeatureCache::new(
             &dir.join(format!(
@@ -290,7 +291,7 @@ fn embed_tracks(
         .par_iter()
         .zip(sides)
         .map_init(
-            || MfccExtractor::new(options.features.clone()).ok(),
+            || FeatureExtractor::new(options.features.clone()).ok(),
             |extractor, (track, side)| {
                 bar.inc(1);
                 if *side == Side::Excluded {
@@ -349,12 +350,12 @@ fn gather(
     sides: &[Side],
     embedded: &[Option<TrackEmbeddings>],
     config: &MusicnnGenreConfig,
-) -> Result<(Side_, Side_, Normalization), TrainError> {
+) -> Result<(ExampleSet, ExampleSet, Normalization), TrainError> {
     let pooled = config.pooled_size();
-    let (mut train, mut valid) = (Side_::default(), Side_::default());
+    let (mut train, mut valid) = (ExampleSet::default(), ExampleSet::default());
     for (t, (track, embedding)) in corpus.set.tracks.iter().zip(embedded).enumerate() {
         let Some(embedding) = embedding else { continue };
-        let (into, rows): (&mut Side_, Vec<&Vec<f32>>) = match sides[t] {
+        let (into, rows): (&mut ExampleSet, Vec<&Vec<f32>>) = match sides[t] {
             Side::Train => (
                 &mut train,
                 embedding.aligned.iter().chain(&embedding.shifted).collect(),
@@ -384,7 +385,7 @@ fn gather(
     Ok((train, valid, normalization))
 }
 
-fn examples<'a>(side: &'a Side_, width: usize) -> Examples<'a> {
+fn examples<'a>(side: &'a ExampleSet, width: usize) -> Examples<'a> {
     Examples {
         data: &side.pooled,
         labels: &side.labels,
@@ -428,8 +429,8 @@ fn head_start(
 fn fit_head(
     config: &MusicnnGenreConfig,
     start: Option<&PenultimateLayer>,
-    train: &Side_,
-    valid: &Side_,
+    train: &ExampleSet,
+    valid: &ExampleSet,
     options: &FitOptions,
 ) -> (crate::models::Ann, super::Fitted) {
     let architecture = Architecture::Ann(config.head.clone());
@@ -466,7 +467,7 @@ struct Assessment {
 
 fn assess(
     corpus: &Corpus,
-    valid: &Side_,
+    valid: &ExampleSet,
     config: &MusicnnGenreConfig,
     head: &crate::models::Ann,
 ) -> Result<Assessment, TrainError> {
@@ -532,8 +533,8 @@ fn summarise_data(
     options: &TrainOptions,
     corpus: &Corpus,
     sides: &[Side],
-    train: &Side_,
-    valid: &Side_,
+    train: &ExampleSet,
+    valid: &ExampleSet,
 ) -> DataSummary {
     let genres = &corpus.set.genres;
     let per_genre = (0..genres.len())

@@ -10,27 +10,27 @@ use rustfft::{Fft, FftPlanner};
 use super::mel::MelFilterbank;
 use super::{FeatureError, FeatureKind, FeatureSettings, PadMode};
 
-/// MFCCs of one signal, frame-major: `n_frames` rows of `n_mfcc` coefficients (the
-/// tutorial's `mfcc.T` layout).
+/// The features of one signal, frame-major: `frames` rows of `width` values (MFCCs or
+/// log-mel bands; the tutorial's `mfcc.T` layout).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Mfcc {
+pub struct FeatureFrames {
     /// Number of frames (rows).
-    pub n_frames: usize,
-    /// Number of coefficients per frame (columns).
-    pub n_mfcc: usize,
-    /// `n_frames * n_mfcc` values, row by row.
+    pub frames: usize,
+    /// Values per frame (columns): coefficients or mel bands.
+    pub width: usize,
+    /// `frames * width` values, row by row.
     pub data: Vec<f32>,
 }
 
-impl Mfcc {
+impl FeatureFrames {
     /// The coefficients of frame `t`.
     pub fn frame(&self, t: usize) -> &[f32] {
-        &self.data[t * self.n_mfcc..(t + 1) * self.n_mfcc]
+        &self.data[t * self.width..(t + 1) * self.width]
     }
 
     /// Iterates over the frames in order.
     pub fn frames(&self) -> impl Iterator<Item = &[f32]> {
-        self.data.chunks_exact(self.n_mfcc)
+        self.data.chunks_exact(self.width)
     }
 }
 
@@ -40,7 +40,7 @@ impl Mfcc {
 /// Natively the FFT uses rustfft's AVX or SSE kernels, chosen at run time; in wasm its
 /// scalar code. Everything else is the same code on both targets, so native and wasm
 /// features differ only in the last bits of the spectrum.
-pub struct MfccExtractor {
+pub struct FeatureExtractor {
     settings: FeatureSettings,
     window: Vec<f32>,
     filterbank: MelFilterbank,
@@ -50,7 +50,7 @@ pub struct MfccExtractor {
     mel_db: Vec<f32>,
 }
 
-impl MfccExtractor {
+impl FeatureExtractor {
     /// Plans the FFT and precomputes the window, filterbank and DCT for `settings`.
     pub fn new(settings: FeatureSettings) -> Result<Self, FeatureError> {
         settings.validate()?;
@@ -70,7 +70,7 @@ impl MfccExtractor {
             settings.fmax,
         );
         let dct = FoldedDct::new(settings.n_mfcc, settings.n_mels);
-        Ok(MfccExtractor {
+        Ok(FeatureExtractor {
             spectrum: PowerSpectrum::new(n_fft),
             power: vec![0.0; n_fft / 2 + 1],
             mel_db: Vec::new(),
@@ -92,7 +92,7 @@ impl MfccExtractor {
     pub fn frames_in(&self, len: usize) -> usize {
         let s = &self.settings;
         match s.kind {
-            FeatureKind::Mfcc => s.frames_for(len),
+            FeatureKind::FeatureFrames => s.frames_for(len),
             FeatureKind::LogMel => len.saturating_sub(s.n_fft) / s.hop_length + 1,
         }
     }
@@ -102,14 +102,14 @@ impl MfccExtractor {
     /// settings, musicnn's compressed mel bands of each frame.
     ///
     /// The signal must hold at least `n_fft` samples.
-    pub fn compute(&mut self, samples: &[f32]) -> Result<Mfcc, FeatureError> {
+    pub fn compute(&mut self, samples: &[f32]) -> Result<FeatureFrames, FeatureError> {
         let n_frames = self.frames_in(samples.len());
         let columns = self.settings.coefficients();
         let mut out = vec![0.0; n_frames * columns];
         self.compute_into(samples, &mut out)?;
-        Ok(Mfcc {
-            n_frames,
-            n_mfcc: columns,
+        Ok(FeatureFrames {
+            frames: n_frames,
+            width: columns,
             data: out,
         })
     }
@@ -134,7 +134,7 @@ impl MfccExtractor {
         }
         self.mel_db.resize(n_frames * n_mels, 0.0);
         match s.kind {
-            FeatureKind::Mfcc => {
+            FeatureKind::FeatureFrames => {
                 // Centred frames: the first starts half a window before the signal.
                 self.mel_power(samples, n_fft / 2, n_frames)?;
                 let s = &self.settings;
@@ -613,9 +613,9 @@ mod tests {
 
     #[test]
     fn silence_gives_the_amin_floor_in_c0_and_zero_elsewhere() {
-        let mut extractor = MfccExtractor::new(FeatureSettings::default()).unwrap();
+        let mut extractor = FeatureExtractor::new(FeatureSettings::default()).unwrap();
         let mfcc = extractor.compute(&vec![0.0; 66_150]).unwrap();
-        assert_eq!((mfcc.n_frames, mfcc.n_mfcc), (130, 13));
+        assert_eq!((mfcc.frames, mfcc.width), (130, 13));
         // -100 dB in all 128 bands: c0 = -100 * sqrt(128), the rest vanish.
         let c0 = -100.0 * 128f32.sqrt();
         for frame in mfcc.frames() {
@@ -627,10 +627,10 @@ mod tests {
     #[test]
     fn log_mel_frames_start_at_every_hop_of_the_lead_and_segment() {
         let settings = FeatureSettings::musicnn();
-        let mut extractor = MfccExtractor::new(settings.clone()).unwrap();
+        let mut extractor = FeatureExtractor::new(settings.clone()).unwrap();
         let samples = vec![0.0; settings.lead_samples() + settings.segment_samples];
         let patch = extractor.compute(&samples).unwrap();
-        assert_eq!((patch.n_frames, patch.n_mfcc), (187, 96));
+        assert_eq!((patch.frames, patch.width), (187, 96));
         assert!(patch.data.iter().all(|&x| x == 0.0));
     }
 
@@ -649,7 +649,7 @@ mod tests {
 
     #[test]
     fn too_short_signal_is_refused() {
-        let mut extractor = MfccExtractor::new(FeatureSettings::default()).unwrap();
+        let mut extractor = FeatureExtractor::new(FeatureSettings::default()).unwrap();
         let err = extractor.compute(&[0.5; 100]).unwrap_err();
         assert!(matches!(
             err,
