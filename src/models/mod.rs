@@ -14,6 +14,8 @@ mod musicnn_genre;
 mod musicnn_wheel;
 mod rnn;
 mod tf_checkpoint;
+#[cfg(not(target_arch = "wasm32"))]
+mod training;
 
 pub use ann::{Ann, AnnConfig};
 pub use cnn::{Cnn, CnnConfig, ConvBlock, ConvBlockConfig};
@@ -32,6 +34,9 @@ pub use musicnn_genre::{
 pub use musicnn_wheel::{WheelError, fetch_wheel, read_checkpoint};
 pub use rnn::{Rnn, RnnConfig};
 pub use tf_checkpoint::{CheckpointError, TfCheckpoint};
+#[cfg(not(target_arch = "wasm32"))]
+#[allow(unused_imports)]
+pub use training::*;
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
