@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::features::FeatureSettings;
-use crate::models::{AnnConfig, Architecture, CnnConfig, MusicnnConfig, RnnConfig};
+use crate::inference::ModelError;
+use crate::models::Architecture;
 
 /// Value of [`ModelCard::format`].
 pub const CARD_FORMAT: &str = "genre-classifier model card";
@@ -19,12 +20,7 @@ pub const CARD_VERSION: u32 = 1;
 pub const CARD_FILE: &str = "card.json";
 /// File name of the weights in a model folder.
 pub const WEIGHTS_FILE: &str = "model.bpk";
-/// Most parameters a card's network may have: 16 times the largest shipped model (the
-/// ann's million), 64 MB of f32.
-pub const MAX_PARAMETERS: u64 = 1 << 24;
-/// Largest single size in a card's network (a width, a filter count, a kernel), so that
-/// no sum or product of a few of them overflows, even in 32-bit wasm.
-pub const MAX_DIMENSION: usize = 1 << 20;
+pub use crate::models::{MAX_DIMENSION, MAX_PARAMETERS};
 /// Largest model card read, in bytes: the shipped cards are 2-9 kB.
 pub const MAX_CARD_BYTES: u64 = 1 << 20;
 /// Largest weights file read, in bytes: [`MAX_PARAMETERS`] as f32, plus room for the
@@ -54,6 +50,112 @@ pub struct ModelCard {
     /// How the model was trained and how well it did (absent for untrained test models).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training: Option<TrainingReport>,
+}
+
+impl ModelCard {
+    /// Parses a card, checking that it is one, that its network can be built, and that
+    /// its parts agree (labels and outputs, features and network, normalisation width).
+    pub fn parse(card_json: &str) -> Result<Self, ModelError> {
+        if card_json.len() as u64 > MAX_CARD_BYTES {
+            return Err(ModelError::TooLarge {
+                what: "model card".into(),
+                bytes: card_json.len() as u64,
+                max: MAX_CARD_BYTES,
+            });
+        }
+        let card = Self::from_json(card_json)?;
+        card.check_parts()?;
+        card.check_agreement()?;
+        Ok(card)
+    }
+
+    /// The card's JSON, once it says it is a card of the version this crate reads.
+    fn from_json(card_json: &str) -> Result<Self, ModelError> {
+        let value: serde_json::Value =
+            serde_json::from_str(card_json).map_err(|e| ModelError::Card(e.to_string()))?;
+        if value.get("format").and_then(|f| f.as_str()) != Some(CARD_FORMAT) {
+            return Err(ModelError::Card(format!(
+                "it has no \"format\": \"{CARD_FORMAT}\" field, so it is not a model card"
+            )));
+        }
+        let version = value.get("version").and_then(|v| v.as_u64());
+        if version != Some(u64::from(CARD_VERSION)) {
+            return Err(ModelError::Card(format!(
+                "card version {version:?} is not the supported version {CARD_VERSION}"
+            )));
+        }
+        serde_json::from_value(value).map_err(|e| ModelError::Card(e.to_string()))
+    }
+
+    /// Each part on its own: feature settings, network, the weights' declared size.
+    fn check_parts(&self) -> Result<(), ModelError> {
+        self.features
+            .validate()
+            .map_err(|e| ModelError::Card(e.to_string()))?;
+        self.architecture.validate().map_err(ModelError::Card)?;
+        if self.weights.bytes > MAX_WEIGHTS_BYTES {
+            return Err(ModelError::TooLarge {
+                what: "weights file the card names".into(),
+                bytes: self.weights.bytes,
+                max: MAX_WEIGHTS_BYTES,
+            });
+        }
+        Ok(())
+    }
+
+    /// The parts against each other: labels and outputs, segments and network,
+    /// normalisation and the head's input.
+    fn check_agreement(&self) -> Result<(), ModelError> {
+        let inconsistent = |m: String| Err(ModelError::Inconsistent(m));
+        let (frames, coefficients) = (
+            self.features.frames_per_segment(),
+            self.features.coefficients(),
+        );
+        if self.labels.len() != self.architecture.classes() {
+            return inconsistent(format!(
+                "{} labels but the network has {} outputs",
+                self.labels.len(),
+                self.architecture.classes()
+            ));
+        }
+        if !self.architecture.accepts(frames, coefficients) {
+            return inconsistent(format!(
+                "the {} network does not take {frames}x{coefficients} segments",
+                self.architecture.name()
+            ));
+        }
+        self.check_normalization()?;
+        self.architecture
+            .check_card(&self.features, &self.labels)
+            .map_err(ModelError::Inconsistent)?;
+        if self
+            .normalization
+            .std
+            .iter()
+            .any(|s| s.is_nan() || *s <= 0.0)
+        {
+            return inconsistent(
+                "normalisation has a standard deviation that is not positive".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The normalisation has one mean and deviation per value of the head's input row.
+    fn check_normalization(&self) -> Result<(), ModelError> {
+        let width = self
+            .architecture
+            .normalized_width(self.features.coefficients());
+        let n = &self.normalization;
+        if n.mean.len() != width || n.std.len() != width {
+            return Err(ModelError::Inconsistent(format!(
+                "normalisation has {}/{} values for {width} inputs",
+                n.mean.len(),
+                n.std.len()
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Per-coefficient mean and standard deviation; inputs become `(x - mean) / std`.
@@ -278,318 +380,4 @@ pub struct GenreAccuracy {
     pub segments: usize,
     /// Fraction of them classified right (absent with no segments).
     pub segment_accuracy: Option<f64>,
-}
-
-/// Checks that `architecture` describes a network that can be built and run: every
-/// width, kernel and stride in `1..=`[`MAX_DIMENSION`], kernels within their input,
-/// dropout in `[0, 1)`, and at most [`MAX_PARAMETERS`] parameters. A card is anyone's
-/// JSON: this runs before anything else reads its sizes. Names the first problem.
-pub fn check_network(architecture: &Architecture) -> Result<(), String> {
-    let positive = |what: &str, value: usize| {
-        if value == 0 {
-            Err(format!("{what} must be positive"))
-        } else if value > MAX_DIMENSION {
-            Err(format!(
-                "{what} is {value}; at most {MAX_DIMENSION} is supported"
-            ))
-        } else {
-            Ok(())
-        }
-    };
-    let dropout = |value: f64| {
-        if (0.0..1.0).contains(&value) {
-            Ok(())
-        } else {
-            Err(format!("dropout {value} is not in [0, 1)"))
-        }
-    };
-    let l2 = |value: f64| {
-        if value >= 0.0 && value.is_finite() {
-            Ok(())
-        } else {
-            Err(format!("l2 {value} is not a non-negative number"))
-        }
-    };
-    let ann = |c: &AnnConfig| -> Result<(), String> {
-        positive("the input size", c.inputs)?;
-        positive("the number of classes", c.classes)?;
-        c.hidden
-            .iter()
-            .try_for_each(|&w| positive("a hidden layer's width", w))?;
-        dropout(c.dropout)?;
-        l2(c.l2)
-    };
-    match architecture {
-        Architecture::Ann(c) | Architecture::AnnReg(c) => ann(c)?,
-        Architecture::Cnn(c) => {
-            positive("the number of frames", c.frames)?;
-            positive("the number of coefficients", c.coefficients)?;
-            positive("the number of classes", c.classes)?;
-            positive("the dense layer's width", c.dense)?;
-            for b in &c.blocks {
-                let sizes = [b.channels, b.kernel[0], b.kernel[1], b.pool[0], b.pool[1]];
-                sizes
-                    .into_iter()
-                    .chain(b.pool_stride)
-                    .try_for_each(|v| positive("a convolution block's size", v))?;
-            }
-            dropout(c.dropout)?;
-            cnn_flattened(c)?;
-        }
-        Architecture::Rnn(c) => {
-            positive("the number of coefficients", c.coefficients)?;
-            positive("the number of classes", c.classes)?;
-            positive("the dense layer's width", c.dense)?;
-            c.lstm
-                .iter()
-                .try_for_each(|&w| positive("an LSTM's width", w))?;
-            dropout(c.dropout)?;
-        }
-        Architecture::Musicnn(c) => {
-            let b = &c.backbone;
-            for (what, value) in [
-                ("frames", b.frames),
-                ("mel bands", b.mels),
-                ("timbral filters", b.timbral_filters),
-                ("temporal filters", b.temporal_filters),
-                ("mid-end filters", b.midend_filters),
-                ("back-end units", b.backend_units),
-                ("tags", b.tags),
-            ] {
-                positive(&format!("musicnn's {what}"), value)?;
-            }
-            if b.timbral_widths().contains(&0) {
-                return Err(format!(
-                    "musicnn needs at least 3 mel bands for its timbral kernels, the card has {}",
-                    b.mels
-                ));
-            }
-            ann(&c.head)?;
-        }
-    }
-    let parameters = network_parameters(architecture)
-        .ok_or_else(|| "the network's parameter count overflows".to_string())?;
-    if parameters > MAX_PARAMETERS {
-        return Err(format!(
-            "the {} network has {parameters} parameters; at most {MAX_PARAMETERS} are supported",
-            architecture.name()
-        ));
-    }
-    Ok(())
-}
-
-/// The number of parameters of the network `architecture` describes (what burn's
-/// `num_params` counts once it is built), without building it; `None` on overflow.
-pub fn network_parameters(architecture: &Architecture) -> Option<u64> {
-    match architecture {
-        Architecture::Ann(c) | Architecture::AnnReg(c) => ann_parameters(c),
-        Architecture::Cnn(c) => cnn_parameters(c),
-        Architecture::Rnn(c) => rnn_parameters(c),
-        Architecture::Musicnn(c) => {
-            musicnn_parameters(&c.backbone)?.checked_add(ann_parameters(&c.head)?)
-        }
-    }
-}
-
-/// Parameters of a dense layer with bias.
-fn linear(inputs: usize, outputs: usize) -> Option<u64> {
-    (inputs as u64)
-        .checked_mul(outputs as u64)?
-        .checked_add(outputs as u64)
-}
-
-/// Adds up parameter counts, `None` on overflow.
-fn total(counts: impl IntoIterator<Item = Option<u64>>) -> Option<u64> {
-    counts
-        .into_iter()
-        .try_fold(0u64, |sum, count| sum.checked_add(count?))
-}
-
-fn ann_parameters(c: &AnnConfig) -> Option<u64> {
-    let mut widths = vec![c.inputs];
-    widths.extend(&c.hidden);
-    let last = widths.last().copied().unwrap_or(c.inputs);
-    total(
-        widths
-            .windows(2)
-            .map(|w| linear(w[0], w[1]))
-            .chain([linear(last, c.classes)]),
-    )
-}
-
-/// The size of the CNN's flattened output, checking that every block fits its input.
-fn cnn_flattened(c: &CnnConfig) -> Result<u64, String> {
-    let (mut h, mut w) = (c.frames, c.coefficients);
-    for (i, b) in c.blocks.iter().enumerate() {
-        if b.pool_stride.contains(&0) {
-            return Err(format!(
-                "convolution block {i}: its pool stride must be positive"
-            ));
-        }
-        if b.kernel[0] > h || b.kernel[1] > w {
-            return Err(format!(
-                "convolution block {i}: its {}x{} kernel is larger than its {h}x{w} input",
-                b.kernel[0], b.kernel[1]
-            ));
-        }
-        // A valid convolution, then a 'same' pool: ceil((size - kernel + 1) / stride).
-        h = (h - b.kernel[0] + 1).div_ceil(b.pool_stride[0]);
-        w = (w - b.kernel[1] + 1).div_ceil(b.pool_stride[1]);
-    }
-    let channels = c.blocks.last().map_or(1, |b| b.channels);
-    (h as u64)
-        .checked_mul(w as u64)
-        .and_then(|hw| hw.checked_mul(channels as u64))
-        .ok_or_else(|| "the flattened convolution output overflows".to_string())
-}
-
-fn cnn_parameters(c: &CnnConfig) -> Option<u64> {
-    let mut inputs = 1usize;
-    let mut counts = Vec::new();
-    for b in &c.blocks {
-        let kernel = (b.kernel[0] as u64).checked_mul(b.kernel[1] as u64)?;
-        let weights = (inputs as u64)
-            .checked_mul(b.channels as u64)?
-            .checked_mul(kernel)?;
-        // Convolution weights and bias; batch norm scale, shift and running statistics.
-        counts.push(weights.checked_add(5 * b.channels as u64));
-        inputs = b.channels;
-    }
-    let flattened = usize::try_from(cnn_flattened(c).ok()?).ok()?;
-    counts.push(linear(flattened, c.dense));
-    counts.push(linear(c.dense, c.classes));
-    total(counts)
-}
-
-fn rnn_parameters(c: &RnnConfig) -> Option<u64> {
-    let mut width = c.coefficients;
-    let mut counts = Vec::new();
-    for &hidden in &c.lstm {
-        // Four gates, each a dense layer of the input and one of the hidden state.
-        let gate = linear(width, hidden)?.checked_add(linear(hidden, hidden)?);
-        counts.push(gate.and_then(|g| g.checked_mul(4)));
-        width = hidden;
-    }
-    counts.push(linear(width, c.dense));
-    counts.push(linear(c.dense, c.classes));
-    total(counts)
-}
-
-/// musicnn's layout (see `models::musicnn`): time kernels of 7 in the timbral blocks and
-/// the mid end, 128, 64 and 32 in the temporal blocks; every batch norm folded into a
-/// scale and a shift.
-fn musicnn_parameters(c: &MusicnnConfig) -> Option<u64> {
-    let conv = |inputs: usize, filters: usize, kernel: u64| {
-        (inputs as u64)
-            .checked_mul(filters as u64)?
-            .checked_mul(kernel)?
-            // Bias, then the folded batch norm's scale and shift.
-            .checked_add(3 * filters as u64)
-    };
-    let mut counts = vec![Some(2)];
-    for width in c.timbral_widths() {
-        counts.push(conv(1, c.timbral_filters, 7u64.checked_mul(width as u64)?));
-    }
-    for length in [128, 64, 32] {
-        counts.push(conv(1, c.temporal_filters, length));
-    }
-    counts.push(conv(c.frontend_channels(), c.midend_filters, 7));
-    counts.push(conv(c.midend_filters, c.midend_filters, 7));
-    counts.push(conv(c.midend_filters, c.midend_filters, 7));
-    counts.push((c.embedding_size() as u64).checked_mul(2));
-    counts.push(linear(c.embedding_size(), c.backend_units));
-    counts.push((c.backend_units as u64).checked_mul(2));
-    counts.push(linear(c.backend_units, c.tags));
-    total(counts)
-}
-
-#[cfg(test)]
-mod tests {
-    use burn::module::Module;
-
-    use super::*;
-    use crate::models::{
-        BackboneSource, ConvBlockConfig, MusicnnGenreConfig, TagPrior, cpu_device, default_head,
-    };
-
-    fn musicnn(backbone: MusicnnConfig) -> Architecture {
-        let pooled = backbone.embedding_size();
-        Architecture::Musicnn(MusicnnGenreConfig {
-            backbone,
-            source: BackboneSource::msd_musicnn(""),
-            head: default_head(pooled, 10),
-            tag_prior: TagPrior::gtzan(0.5),
-        })
-    }
-
-    #[test]
-    fn parameter_counts_are_those_of_the_built_networks() {
-        let device = cpu_device();
-        let mut architectures: Vec<Architecture> = ["ann", "ann-reg", "cnn", "rnn"]
-            .into_iter()
-            .filter_map(|name| Architecture::tutorial(name, 130, 13, 10))
-            .collect();
-        architectures.push(musicnn(MusicnnConfig::msd()));
-        architectures.push(musicnn(MusicnnConfig {
-            frames: 8,
-            mels: 5,
-            timbral_filters: 2,
-            temporal_filters: 3,
-            midend_filters: 2,
-            backend_units: 4,
-            tags: 50,
-        }));
-        for architecture in &architectures {
-            check_network(architecture).unwrap();
-            assert_eq!(
-                network_parameters(architecture),
-                Some(architecture.init(&device).num_params() as u64),
-                "{}",
-                architecture.name()
-            );
-        }
-    }
-
-    #[test]
-    fn networks_that_cannot_be_built_are_named() {
-        let refused = |architecture: &Architecture, needle: &str| {
-            let err = check_network(architecture).unwrap_err();
-            assert!(err.contains(needle), "{err}");
-        };
-        let Some(Architecture::Cnn(cnn)) = Architecture::tutorial("cnn", 130, 13, 10) else {
-            unreachable!()
-        };
-        let block = |kernel, pool_stride| ConvBlockConfig {
-            channels: 4,
-            kernel,
-            pool: [2, 2],
-            pool_stride,
-        };
-        let with_block = |b| {
-            Architecture::Cnn(CnnConfig {
-                blocks: vec![b],
-                ..cnn.clone()
-            })
-        };
-        refused(&with_block(block([3, 3], [0, 2])), "must be positive");
-        refused(&with_block(block([3, 14], [2, 2])), "larger than");
-        refused(
-            &Architecture::Cnn(CnnConfig {
-                dropout: 1.0,
-                ..cnn.clone()
-            }),
-            "dropout",
-        );
-        let mut ann = AnnConfig::tutorial(1690, 10);
-        ann.hidden = vec![1 << 20, 1 << 20];
-        refused(&Architecture::Ann(ann.clone()), "parameters");
-        ann.hidden = vec![usize::MAX];
-        refused(&Architecture::Ann(ann), "at most");
-        let mut tiny = MusicnnConfig::msd();
-        tiny.mels = 2;
-        refused(&musicnn(tiny), "3 mel bands");
-        let mut huge = MusicnnConfig::msd();
-        huge.timbral_filters = usize::MAX / 2;
-        refused(&musicnn(huge), "at most");
-    }
 }

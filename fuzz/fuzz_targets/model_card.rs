@@ -3,7 +3,7 @@
 //! the card's network is built and filled) and run once.
 #![no_main]
 
-use genre_classifier::inference::Classifier;
+use genre_classifier::card::ModelCard;
 use genre_classifier_fuzz::models::{load_and_run, tiny_model_like, tiny_models, with_weights};
 use libfuzzer_sys::fuzz_target;
 
@@ -16,7 +16,7 @@ fuzz_target!(
         let Ok(card_json) = std::str::from_utf8(data) else {
             return;
         };
-        let _ = Classifier::parse_card(card_json);
+        let _ = ModelCard::parse(card_json);
         let tiny = tiny_model_like(card_json);
         if let Some(card) = with_weights(card_json, &tiny.weights) {
             load_and_run(&card, &tiny.weights);

@@ -120,6 +120,10 @@ impl Clip {
 /// Peak level below which a clip counts as silent: 0.001, i.e. -60 dBFS.
 pub const SILENCE_PEAK: f32 = 0.001;
 
+/// What a person is told about a silent song, by `classify` and by the page.
+pub const SILENCE_MESSAGE: &str =
+    "silent (nothing louder than -60 dBFS), so there is no genre to tell";
+
 /// Refuses sample rates no real recording has.
 pub fn check_sample_rate(rate: u32) -> Result<(), AudioError> {
     if (MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&rate) {

@@ -5,10 +5,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
+use genre_classifier::audio::SILENCE_MESSAGE;
 use genre_classifier::audio::decode::load_clip;
 use genre_classifier::features::FeatureExtractor;
 use genre_classifier::inference::{Classification, Classifier, load_model_dir};
-use genre_classifier::models::cpu_device;
+use genre_classifier::models::{DEFAULT_MODEL, cpu_device};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -38,7 +39,9 @@ struct JsonLine<'a> {
 }
 
 fn default_model() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models/musicnn")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("www/models")
+        .join(DEFAULT_MODEL)
 }
 
 fn classify_file(
@@ -48,10 +51,7 @@ fn classify_file(
 ) -> Result<Classification> {
     let clip = load_clip(path, extractor.settings().sample_rate)?;
     if clip.is_silent() {
-        bail!(
-            "{}: the audio is silent (peak below -60 dBFS): there is no genre to tell",
-            path.display()
-        );
+        bail!("{} is {SILENCE_MESSAGE}", path.display());
     }
     let segments = extractor
         .song(&clip.samples)

@@ -15,6 +15,16 @@ pub use segments::{SegmentSpan, plan_segments, segment_samples};
 pub use settings::{FeatureKind, FeatureSettings, PadMode, ShortSongFill};
 pub use stream::SegmentStream;
 
+/// The key of features computed with `settings`: equal for equal settings (what caches
+/// of a song's features and embeddings are keyed by).
+pub fn feature_key(settings: &FeatureSettings) -> String {
+    let json = serde_json::to_string(settings).unwrap_or_default();
+    format!(
+        "features:{}",
+        &crate::card::sha256_hex(json.as_bytes())[..16]
+    )
+}
+
 /// Why features could not be computed.
 #[derive(Debug, thiserror::Error)]
 pub enum FeatureError {

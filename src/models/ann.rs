@@ -5,7 +5,7 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, Relu};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::PenultimateLayer;
+use super::{PenultimateLayer, limits};
 
 /// Shape of a dense network: Flatten → hidden layers (ReLU, optional dropout) → logits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +24,32 @@ pub struct AnnConfig {
 }
 
 impl AnnConfig {
+    /// Checks that the shape can be built: every size in range, dropout in `[0, 1)`, a
+    /// non-negative L2 factor. Names the first problem.
+    pub fn validate(&self) -> Result<(), String> {
+        limits::positive("the input size", self.inputs)?;
+        limits::positive("the number of classes", self.classes)?;
+        self.hidden
+            .iter()
+            .try_for_each(|&w| limits::positive("a hidden layer's width", w))?;
+        limits::dropout(self.dropout)?;
+        limits::l2(self.l2)
+    }
+
+    /// Parameters of the built network (what burn's `num_params` counts), without
+    /// building it; `None` on overflow.
+    pub fn parameters(&self) -> Option<u64> {
+        let mut widths = vec![self.inputs];
+        widths.extend(&self.hidden);
+        let last = widths.last().copied().unwrap_or(self.inputs);
+        limits::total(
+            widths
+                .windows(2)
+                .map(|w| limits::dense(w[0], w[1]))
+                .chain([limits::dense(last, self.classes)]),
+        )
+    }
+
     /// The tutorial's `ANN_Classifier.py`: 512, 256, 64, no regularisation.
     pub fn tutorial(inputs: usize, classes: usize) -> Self {
         Self {

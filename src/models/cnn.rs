@@ -8,6 +8,8 @@ use burn::nn::{
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::limits;
+
 /// One convolution block: Conv (valid) + ReLU → MaxPool (Keras 'same') → BatchNorm.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,14 +66,74 @@ impl CnnConfig {
         }
     }
 
-    /// Size of the flattened output of the convolution blocks.
+    /// Size of the flattened output of the convolution blocks (0 for a shape that
+    /// [`validate`](Self::validate) refuses).
     pub fn flattened(&self) -> usize {
+        self.flattened_size()
+            .ok()
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0)
+    }
+
+    /// Size of the flattened output, checking that every block fits its input.
+    fn flattened_size(&self) -> Result<u64, String> {
         let (mut h, mut w) = (self.frames, self.coefficients);
-        for b in &self.blocks {
+        for (i, b) in self.blocks.iter().enumerate() {
+            if b.pool_stride.contains(&0) {
+                return Err(format!(
+                    "convolution block {i}: its pool stride must be positive"
+                ));
+            }
+            if b.kernel[0] > h || b.kernel[1] > w {
+                return Err(format!(
+                    "convolution block {i}: its {}x{} kernel is larger than its {h}x{w} input",
+                    b.kernel[0], b.kernel[1]
+                ));
+            }
             h = block_output(h, b.kernel[0], b.pool_stride[0]);
             w = block_output(w, b.kernel[1], b.pool_stride[1]);
         }
-        h * w * self.blocks.last().map_or(1, |b| b.channels)
+        let channels = self.blocks.last().map_or(1, |b| b.channels);
+        (h as u64)
+            .checked_mul(w as u64)
+            .and_then(|hw| hw.checked_mul(channels as u64))
+            .ok_or_else(|| "the flattened convolution output overflows".to_string())
+    }
+
+    /// Checks that the shape can be built, naming the first problem.
+    pub fn validate(&self) -> Result<(), String> {
+        limits::positive("the number of frames", self.frames)?;
+        limits::positive("the number of coefficients", self.coefficients)?;
+        limits::positive("the number of classes", self.classes)?;
+        limits::positive("the dense layer's width", self.dense)?;
+        for b in &self.blocks {
+            let sizes = [b.channels, b.kernel[0], b.kernel[1], b.pool[0], b.pool[1]];
+            sizes
+                .into_iter()
+                .chain(b.pool_stride)
+                .try_for_each(|v| limits::positive("a convolution block's size", v))?;
+        }
+        limits::dropout(self.dropout)?;
+        self.flattened_size().map(|_| ())
+    }
+
+    /// Parameters of the built network, without building it; `None` on overflow.
+    pub fn parameters(&self) -> Option<u64> {
+        let mut inputs = 1usize;
+        let mut counts = Vec::new();
+        for b in &self.blocks {
+            let kernel = (b.kernel[0] as u64).checked_mul(b.kernel[1] as u64)?;
+            let weights = (inputs as u64)
+                .checked_mul(b.channels as u64)?
+                .checked_mul(kernel)?;
+            // Convolution weights and bias; batch norm scale, shift and running statistics.
+            counts.push(weights.checked_add(5 * b.channels as u64));
+            inputs = b.channels;
+        }
+        let flattened = usize::try_from(self.flattened_size().ok()?).ok()?;
+        counts.push(limits::dense(flattened, self.dense));
+        counts.push(limits::dense(self.dense, self.classes));
+        limits::total(counts)
     }
 
     /// A freshly initialised network.

@@ -39,6 +39,7 @@ mod profile;
 
 pub use profile::{MusicnnProfile, StageInfo};
 
+use super::limits;
 use super::musicnn_frontend::{UnfoldedBlock, host_values};
 use super::tf_checkpoint::{CheckpointError, TfCheckpoint};
 
@@ -177,6 +178,60 @@ impl Default for MusicnnConfig {
 }
 
 impl MusicnnConfig {
+    /// Checks that the shape can be built, naming the first problem.
+    pub fn validate(&self) -> Result<(), String> {
+        for (what, value) in [
+            ("frames", self.frames),
+            ("mel bands", self.mels),
+            ("timbral filters", self.timbral_filters),
+            ("temporal filters", self.temporal_filters),
+            ("mid-end filters", self.midend_filters),
+            ("back-end units", self.backend_units),
+            ("tags", self.tags),
+        ] {
+            limits::positive(&format!("musicnn's {what}"), value)?;
+        }
+        if self.timbral_widths().contains(&0) {
+            return Err(format!(
+                "musicnn needs at least 3 mel bands for its timbral kernels, the card has {}",
+                self.mels
+            ));
+        }
+        Ok(())
+    }
+
+    /// Parameters of the built network, without building it; `None` on overflow. Every
+    /// batch norm is folded into a scale and a shift.
+    pub fn parameters(&self) -> Option<u64> {
+        let conv = |inputs: usize, filters: usize, kernel: u64| {
+            (inputs as u64)
+                .checked_mul(filters as u64)?
+                .checked_mul(kernel)?
+                // Bias, then the folded batch norm's scale and shift.
+                .checked_add(3 * filters as u64)
+        };
+        let time = TIME_KERNEL as u64;
+        let mut counts = vec![Some(2)];
+        for width in self.timbral_widths() {
+            counts.push(conv(
+                1,
+                self.timbral_filters,
+                time.checked_mul(width as u64)?,
+            ));
+        }
+        for length in TEMPORAL_KERNELS {
+            counts.push(conv(1, self.temporal_filters, length as u64));
+        }
+        counts.push(conv(self.frontend_channels(), self.midend_filters, time));
+        counts.push(conv(self.midend_filters, self.midend_filters, time));
+        counts.push(conv(self.midend_filters, self.midend_filters, time));
+        counts.push((self.embedding_size() as u64).checked_mul(2));
+        counts.push(limits::dense(self.embedding_size(), self.backend_units));
+        counts.push((self.backend_units as u64).checked_mul(2));
+        counts.push(limits::dense(self.backend_units, self.tags));
+        limits::total(counts)
+    }
+
     /// `MSD_musicnn`: `build_musicnn` with `num_filt` 1.6 (204 timbral, 51 temporal
     /// filters), mid end 64, back end 200, 50 tags, on 187 × 96 log-mel patches.
     pub fn msd() -> Self {

@@ -12,6 +12,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{Ann, AnnConfig, MSD_TAGS, Musicnn, MusicnnConfig};
+use crate::features::{FeatureKind, FeatureSettings};
 
 /// Where the backbone's weights came from, for the model card and for cache keys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,6 +190,28 @@ pub struct MusicnnGenreConfig {
 }
 
 impl MusicnnGenreConfig {
+    /// Checks that backbone and head can be built, naming the first problem.
+    pub fn validate(&self) -> Result<(), String> {
+        self.backbone.validate()?;
+        self.head.validate()
+    }
+
+    /// Parameters of backbone and head, without building them; `None` on overflow.
+    pub fn parameters(&self) -> Option<u64> {
+        self.backbone
+            .parameters()?
+            .checked_add(self.head.parameters()?)
+    }
+
+    /// Checks what the card's other parts must agree with: log-mel features of the
+    /// backbone's shape, a head over the pooled embedding, a prior naming real labels.
+    pub fn check_card(&self, features: &FeatureSettings, labels: &[String]) -> Result<(), String> {
+        if features.kind != FeatureKind::LogMel {
+            return Err("the musicnn network takes log-mel features, the card names MFCCs".into());
+        }
+        self.tag_prior.validate(labels)
+    }
+
     /// Values of the pooled embedding the head sees (1506).
     pub fn pooled_size(&self) -> usize {
         self.backbone.embedding_size()

@@ -4,6 +4,8 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, Lstm, LstmConfig, R
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::limits;
+
 /// Shape of the recurrent network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,6 +23,32 @@ pub struct RnnConfig {
 }
 
 impl RnnConfig {
+    /// Checks that the shape can be built, naming the first problem.
+    pub fn validate(&self) -> Result<(), String> {
+        limits::positive("the number of coefficients", self.coefficients)?;
+        limits::positive("the number of classes", self.classes)?;
+        limits::positive("the dense layer's width", self.dense)?;
+        self.lstm
+            .iter()
+            .try_for_each(|&w| limits::positive("an LSTM's width", w))?;
+        limits::dropout(self.dropout)
+    }
+
+    /// Parameters of the built network, without building it; `None` on overflow.
+    pub fn parameters(&self) -> Option<u64> {
+        let mut width = self.coefficients;
+        let mut counts = Vec::new();
+        for &hidden in &self.lstm {
+            // Four gates, each a dense layer of the input and one of the hidden state.
+            let gate = limits::dense(width, hidden)?.checked_add(limits::dense(hidden, hidden)?);
+            counts.push(gate.and_then(|g| g.checked_mul(4)));
+            width = hidden;
+        }
+        counts.push(limits::dense(width, self.dense));
+        counts.push(limits::dense(self.dense, self.classes));
+        limits::total(counts)
+    }
+
     /// The tutorial's `RNN_Classifier.py`: LSTM 64 (sequences) → LSTM 64 → Dense 64.
     pub fn tutorial(coefficients: usize, classes: usize) -> Self {
         Self {

@@ -1,0 +1,214 @@
+//! The song accumulator: a song's segments go in as their probabilities are known, in
+//! any order (as helper workers return them); out come each segment's verdict, the
+//! verdict so far, and the song's result. Like a hash's `update`/`finalize`, the caller
+//! decides the chunking. The page, live mode, `classify` and the trainer's evaluation
+//! all aggregate through it, so a song's verdict is computed in one place.
+
+use super::ModelError;
+use super::verdict::{Classification, GenreProbabilities, SegmentVerdict, TagScore};
+
+/// Tags listed with a verdict, strongest first.
+pub const TOP_TAGS: usize = 5;
+
+/// One segment's outputs: its genre probabilities (label order, prior applied) and the
+/// backbone's tag probabilities (empty for networks without tags).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentOutput {
+    /// Genre probabilities, in label order.
+    pub probabilities: Vec<f32>,
+    /// Tag probabilities, in the order of the model's tag names.
+    pub tags: Vec<f32>,
+}
+
+/// A song in progress; see the module docs.
+#[derive(Debug, Clone)]
+pub struct SongAccumulator {
+    labels: Vec<String>,
+    tag_names: &'static [&'static str],
+    starts: Vec<f64>,
+    segments: Vec<Option<SegmentOutput>>,
+}
+
+impl SongAccumulator {
+    /// A song whose segments start at `starts` (seconds, in time order), for a model
+    /// with `labels` and the tags `tag_names`.
+    pub fn new(labels: Vec<String>, tag_names: &'static [&'static str], starts: Vec<f64>) -> Self {
+        let segments = vec![None; starts.len()];
+        Self {
+            labels,
+            tag_names,
+            starts,
+            segments,
+        }
+    }
+
+    /// Number of segments the song has.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Whether the song has no segments.
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// Number of segments added so far.
+    pub fn added(&self) -> usize {
+        self.segments.iter().filter(|s| s.is_some()).count()
+    }
+
+    /// Adds segment `index`'s outputs; returns its verdict. A segment added twice keeps
+    /// its last outputs.
+    pub fn add(
+        &mut self,
+        index: usize,
+        output: SegmentOutput,
+    ) -> Result<SegmentVerdict, ModelError> {
+        let count = self.len();
+        let slot = self.segments.get_mut(index).ok_or_else(|| {
+            ModelError::SegmentData(format!("segment {index} of a song of {count} segments"))
+        })?;
+        if output.probabilities.len() != self.labels.len() {
+            return Err(ModelError::SegmentData(format!(
+                "{} genre probabilities for {} labels",
+                output.probabilities.len(),
+                self.labels.len()
+            )));
+        }
+        *slot = Some(output);
+        Ok(self.segment_verdict(index))
+    }
+
+    /// The verdict on the segments added so far (time order), as if they were the song.
+    pub fn so_far(&self) -> Result<Classification, ModelError> {
+        let done: Vec<usize> = (0..self.len())
+            .filter(|&i| self.segments[i].is_some())
+            .collect();
+        if done.is_empty() {
+            return Err(ModelError::NoSegments);
+        }
+        let outputs: Vec<&SegmentOutput> = done
+            .iter()
+            .filter_map(|&i| self.segments[i].as_ref())
+            .collect();
+        let probabilities = GenreProbabilities::new(&self.labels, &mean_probabilities(&outputs));
+        Ok(Classification {
+            genre: probabilities.top().to_owned(),
+            probabilities,
+            segments: done.iter().map(|&i| self.segment_verdict(i)).collect(),
+            tags: self.top_tags(&outputs),
+        })
+    }
+
+    /// The song's result: its genre as the mean of its segments' probabilities, each
+    /// segment's verdict, and its strongest tags. Every segment must have been added.
+    pub fn result(&self) -> Result<Classification, ModelError> {
+        if self.is_empty() {
+            return Err(ModelError::NoSegments);
+        }
+        let missing = self.len() - self.added();
+        if missing > 0 {
+            return Err(ModelError::SegmentData(format!(
+                "{missing} of the song's {} segments have not been classified",
+                self.len()
+            )));
+        }
+        self.so_far()
+    }
+
+    fn segment_verdict(&self, index: usize) -> SegmentVerdict {
+        let values = self.segments[index]
+            .as_ref()
+            .map_or(&[][..], |s| s.probabilities.as_slice());
+        let probabilities = GenreProbabilities::new(&self.labels, values);
+        SegmentVerdict {
+            start_s: self.starts[index],
+            genre: probabilities.top().to_owned(),
+            probabilities,
+        }
+    }
+
+    /// The mean over `outputs` of each tag, strongest [`TOP_TAGS`] first.
+    fn top_tags(&self, outputs: &[&SegmentOutput]) -> Vec<TagScore> {
+        let count = outputs.len() as f32;
+        let mut mean = vec![0f32; self.tag_names.len()];
+        for output in outputs {
+            for (m, t) in mean.iter_mut().zip(&output.tags) {
+                *m += t / count;
+            }
+        }
+        let mut ranked: Vec<TagScore> = self
+            .tag_names
+            .iter()
+            .zip(mean)
+            .map(|(tag, probability)| TagScore {
+                tag: (*tag).to_string(),
+                probability,
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+        ranked.truncate(TOP_TAGS);
+        ranked
+    }
+}
+
+/// The mean of the segments' probabilities (summed in time order, then divided).
+fn mean_probabilities(outputs: &[&SegmentOutput]) -> Vec<f32> {
+    let width = outputs.first().map_or(0, |o| o.probabilities.len());
+    let mut mean = vec![0f32; width];
+    for output in outputs {
+        for (m, x) in mean.iter_mut().zip(&output.probabilities) {
+            *m += x;
+        }
+    }
+    mean.iter_mut().for_each(|m| *m /= outputs.len() as f32);
+    mean
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn song(starts: &[f64]) -> SongAccumulator {
+        let labels = vec!["a".to_string(), "b".to_string()];
+        SongAccumulator::new(labels, &["x", "y"], starts.to_vec())
+    }
+
+    fn output(a: f32, tags: [f32; 2]) -> SegmentOutput {
+        SegmentOutput {
+            probabilities: vec![a, 1.0 - a],
+            tags: tags.to_vec(),
+        }
+    }
+
+    #[test]
+    fn segments_in_any_order_give_the_mean_in_time_order() {
+        let mut s = song(&[0.0, 3.0, 6.0]);
+        assert!(matches!(s.so_far(), Err(ModelError::NoSegments)));
+        assert_eq!(s.add(2, output(0.1, [0.2, 0.4])).unwrap().genre, "b");
+        let first = s.so_far().unwrap();
+        assert_eq!((first.genre.as_str(), first.segments.len()), ("b", 1));
+        assert!(s.result().is_err(), "two segments are missing");
+        s.add(0, output(0.9, [0.6, 0.0])).unwrap();
+        s.add(1, output(0.8, [0.1, 0.2])).unwrap();
+        let result = s.result().unwrap();
+        assert_eq!(result.genre, "a");
+        let starts: Vec<f64> = result.segments.iter().map(|v| v.start_s).collect();
+        assert_eq!(starts, [0.0, 3.0, 6.0]);
+        assert!((result.probabilities.get("a").unwrap() - 0.6).abs() < 1e-6);
+        assert_eq!(result.tags[0].tag, "x");
+        assert!((result.tags[0].probability - 0.3).abs() < 1e-6);
+    }
+
+    #[test]
+    fn bad_segments_are_refused() {
+        let mut s = song(&[0.0]);
+        assert!(s.add(1, output(0.5, [0.0, 0.0])).is_err());
+        let short = SegmentOutput {
+            probabilities: vec![1.0],
+            tags: Vec::new(),
+        };
+        assert!(s.add(0, short).is_err());
+        assert!(matches!(song(&[]).result(), Err(ModelError::NoSegments)));
+    }
+}
