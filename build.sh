@@ -94,12 +94,12 @@ rust_tests() {
     ! grep -q '^error\|FAILED\|panicked' "$ROOT/target/cargo-test.log"
 }
 
-# Clippy on the wasm target (src/web.rs), with and without the decoder. Only on the rustup
+# Clippy on the wasm target (src/web/), without and with every feature (decoder, bench). Only on the rustup
 # route: the Debian route has no prebuilt wasm32 std for clippy to check against.
 wasm_lints() {
     local failed=0 features
     [ "${WASM_CARGO[0]}" = cargo ] || return 0
-    log "clippy on the wasm target (src/web.rs)"
+    log "clippy on the wasm target (src/web/)"
     for features in --no-default-features --all-features; do
         RUSTFLAGS="--cfg getrandom_backend=\"wasm_js\"" CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
             cargo clippy --quiet --lib --target "$TARGET" "$features" -- -D warnings || failed=1
@@ -131,10 +131,20 @@ bench() {
     build_wasm; ensure_browser_tools
     cargo build --quiet --release --bin classify
     cargo bench --quiet --bench musicnn
+    bench_package
     node tests/browser/bench_musicnn.mjs
     node tests/browser/bench.mjs
     node tests/browser/bench_live.mjs
     bench_wasm_backends
+}
+
+# The page's package plus the benchmark-only exports (the `bench` feature: MusicnnBench)
+# into www/pkg-bench, served beside the page for tests/browser/bench_musicnn.mjs; the
+# page's own packages leave them out.
+bench_package() {
+    log "building the benchmark package (the page's, with MusicnnBench)"
+    wasm_package "$ROOT/www/pkg-bench" "$WASM_TARGET_DIR-bench" "$WASM_FLAGS" \
+        --no-default-features --features simd,bench
 }
 
 # The wasm backend comparison: packages with both burn backends, with and without SIMD,

@@ -12,18 +12,22 @@
 //                                              on `port` (from the AudioWorklet)
 //   { type: 'stop', id }                       end live mode
 // worker → classifier
-//   { type: 'ready', settings }                the wasm is running; the extractor's feature settings
+//   { type: 'ready', settings, shippedModels, messages }  the wasm is running; the extractor's
+//                                              feature settings; the shipped models [{ name, label }],
+//                                              the default first; messages for the person ({ silent })
 //   { type: 'model', id, model, card }         the model is loaded; its card
 //   { type: 'song', id, info }                 facts about the song (segments, seconds, padded, ...)
 //   { type: 'need', id }                       send the next chunk (never sent ahead, so memory
 //                                              stays bounded on long songs)
-//   { type: 'segments', id, first, features }  features of segments first.. (MFCCs or log-mel), frames × n_mfcc each, frame-major
-//   { type: 'progress', id, done, total, segments, wasmBytes }  segments classified so far,
-//                                              the verdicts of those just done; wasm memory size
+//   { type: 'segments', id, first, features }  features of segments first.. (MFCCs or log-mel),
+//                                              frames × featureWidth each, frame-major
+//   { type: 'progress', id, done, total, segments, soFar, wasmBytes }  segments classified so
+//                                              far, the verdicts of those just done, the verdict
+//                                              of all done so far (Rust's); wasm memory size
 //   { type: 'done', id, result, peaks, model, featureMs, classifyMs, helperPatches, wasmBytes }
 //                                              the song's verdict (as `classify --json`, without file)
 //   { type: 'result', id, model, result, classifyMs }  the answer to 'rerun'
-//   { type: 'silent', id }                     the song is silent: there is no genre to tell
+//   { type: 'silent', id, message }            the song is silent: there is no genre to tell
 //   { type: 'decoded', id, samples, sampleRate, sourceRate, channels }  the file, mono at the feature rate
 //   { type: 'live', id, endS, quiet, rms, result, busyMs }  one live window: its verdict
 //                                              (`result`, unless quiet) and the worker's time so far

@@ -42,6 +42,7 @@ async function compileWasm() {
 
 let FeatureExtractor, GenreModel, LiveListener, modelSizeLimits;
 let wasm = null;
+let messages = null;        // what the person is told, as Rust words it (userMessages)
 let reference = null;       // an extractor with the build's settings, to check model cards against
 const models = new Map();   // model (name or folder URL) → Promise<{ model, card }>
 const songs = new Map();    // song id → its state (see begin)
@@ -53,7 +54,8 @@ const ready = (async () => {
   wasmModule = module;
   wasm = await pkg.default({ module_or_path: module });
   reference = new FeatureExtractor();
-  postMessage({ type: MSG.READY, settings: reference.settings() });
+  messages = pkg.userMessages();
+  postMessage({ type: MSG.READY, settings: reference.settings(), shippedModels: pkg.shippedModels(), messages });
 })();
 ready.catch((e) => postMessage({ type: MSG.ERROR, id: null, message: `The analyser failed to start: ${e.message ?? e}` }));
 
@@ -176,24 +178,15 @@ function loadModel(model) {
       await ready;
       const [card, weights] = await downloadModel(modelFolder(model));
       const loaded = new GenreModel(card, weights);
-      let backbone = false;
       try {
-        // The build's extractor for the card's kind of feature must compute exactly what
-        // the model was trained on.
-        const extractor = FeatureExtractor.ofKind(JSON.parse(card).features?.kind ?? 'mfcc');
-        try {
-          loaded.checkExtractor(extractor);
-          backbone = loaded.embeddingKey() !== extractor.featureKey();
-        } finally {
-          extractor.free();
-        }
+        checkFeatures(loaded, card);
       } catch (e) {
         loaded.free();
         throw e;
       }
       // A backbone's patches are worth sharing with helper workers of their own; the
       // model counts as loaded once they have loaded it too (or failed to, or 10 s).
-      const pool = backbone ? new EmbedPool(PKG, wasmModule, card, weights) : null;
+      const pool = loaded.hasBackbone() ? new EmbedPool(PKG, wasmModule, card, weights) : null;
       await pool?.settled(10_000);
       return { model: loaded, card: loaded.card(), pool };
     })();
@@ -201,6 +194,17 @@ function loadModel(model) {
     loading.catch(() => models.delete(model));  // a failed load may be retried
   }
   return models.get(model);
+}
+
+/** The build's extractor for the card's kind of feature must compute exactly what the
+ *  model was trained on. */
+function checkFeatures(loaded, card) {
+  const extractor = FeatureExtractor.ofKind(JSON.parse(card).features?.kind ?? 'mfcc');
+  try {
+    loaded.checkExtractor(extractor);
+  } finally {
+    extractor.free();
+  }
 }
 
 async function modelOrError(model) {
@@ -212,7 +216,7 @@ async function modelOrError(model) {
 }
 
 
-/** Frees a song's extractors and forgets it. */
+/** Frees a song's extractors and accumulator and forgets it. */
 function forget(id) {
   const song = songs.get(id);
   for (const p of song?.pipelines ?? []) {
@@ -220,6 +224,7 @@ function forget(id) {
     p.extractor = null;
   }
   if (song) song.pipelines = [];
+  song?.accumulator?.free();
   songs.delete(id);
 }
 
@@ -240,11 +245,10 @@ function pipeline(features, embedder, totalSamples, sampleRate) {
   }
 }
 
-/** Features → embeddings of one pipeline (identity when there is no backbone). */
+/** Features → embeddings of one pipeline (the features themselves when it has no
+ *  model: the tutorial MFCCs kept beside a song). */
 function embed(p, features) {
-  return p.embedder && p.embedder.embeddingKey() !== p.extractor?.featureKey()
-    ? p.embedder.embed(features)
-    : features;
+  return p.embedder ? p.embedder.embed(features) : features;
 }
 
 async function begin({ id, model, totalSamples, sampleRate }) {
@@ -261,8 +265,9 @@ async function begin({ id, model, totalSamples, sampleRate }) {
     throw e;
   }
   const { info } = pipelines[0];
+  const accumulator = loaded.newSong(Float64Array.from(info.segmentStarts));
   songs.set(id, {
-    pipelines, info, model, probabilities: [], segments: 0, featureMs: 0, classifyMs: 0,
+    pipelines, info, model, accumulator, segments: 0, featureMs: 0, classifyMs: 0,
     helperPatches: 0,
   });
   postMessage({ type: MSG.SONG, id, info });
@@ -285,23 +290,20 @@ function feed(song, channels, last) {
 }
 
 /** Embeds, classifies and reports the segments in `features` (the song's own pipeline),
- *  each one as soon as it and those before it are done. */
+ *  each one as soon as it and those before it are done; the song's accumulator (Rust)
+ *  gives their verdicts and the verdict so far. */
 async function classifySegments(id, song, loaded, features) {
   const own = song.pipelines[0];
-  const per = song.info.framesPerSegment * song.info.nMfcc;
+  const per = song.info.framesPerSegment * song.info.featureWidth;
   const count = features.length / per;
   const report = (first, segmentFeatures, embeddings) => {
-    const probabilities = loaded.model.probabilitiesOfEmbeddings(embeddings);
     own.embeddings.push(embeddings);
-    song.probabilities.push(probabilities);
-    const n = segmentFeatures.length / per;
-    song.segments += n;
-    const starts = Float64Array.from(song.info.segmentStarts.slice(first, first + n));
-    const { segments } = loaded.model.verdict(probabilities, starts);
+    const segments = song.accumulator.add(first, embeddings);
+    song.segments += segmentFeatures.length / per;
     postMessage({ type: MSG.SEGMENTS, id, first, features: segmentFeatures.slice() });
     postMessage({
       type: MSG.PROGRESS, id, done: song.segments, total: song.info.segments, segments,
-      wasmBytes: wasm.memory.buffer.byteLength,
+      soFar: song.accumulator.soFar(), wasmBytes: wasm.memory.buffer.byteLength,
     });
   };
   const start = performance.now();
@@ -330,7 +332,6 @@ async function chunk({ id, channels, last }) {
   song.featureMs += performance.now() - start;
   if (features.length > 0) await classifySegments(id, song, loaded, features);
   if (!song.pipelines.length) return;  // forgotten while its patches were embedded
-  const { model } = loaded;
   if (!last) {
     postMessage({ type: MSG.NEED, id });
     return;
@@ -346,16 +347,12 @@ async function chunk({ id, channels, last }) {
   }
   if (end.silent) {
     forget(id);
-    postMessage({ type: MSG.SILENT, id });
+    postMessage({ type: MSG.SILENT, id, message: messages.silent });
     return;
   }
-  // With a backbone, the song's verdict comes from all its embeddings at once, exactly as
-  // a switch back to this model computes it (segments were reported one by one).
-  const probabilities = loaded.pool
-    ? model.probabilitiesOfEmbeddings(song.pipelines[0].embeddings[0])
-    : concat(song.probabilities);
-  const result = verdict(model, probabilities, song.pipelines[0]);
-  song.probabilities = [];
+  const result = song.accumulator.result();
+  song.accumulator.free();
+  song.accumulator = null;
   song.done = true;
   postMessage({
     type: MSG.DONE, id, result, peaks, model: song.model, wasmBytes,
@@ -363,12 +360,16 @@ async function chunk({ id, channels, last }) {
   }, [peaks.buffer]);
 }
 
-/** The song's verdict, with the backbone's tags for models that have them. */
-function verdict(model, probabilities, p) {
-  const result = model.verdict(probabilities, Float64Array.from(p.info.segmentStarts));
-  const tags = model.songTags(p.embeddings[0]);
-  if (tags.length > 0) result.tags = tags;
-  return result;
+/** The song's result from a model and the song's embeddings for it (in Rust: the
+ *  same accumulator as while the song streamed in). */
+function songResult(model, p) {
+  const accumulator = model.newSong(Float64Array.from(p.info.segmentStarts));
+  try {
+    accumulator.add(0, p.embeddings[0]);
+    return accumulator.result();
+  } finally {
+    accumulator.free();
+  }
 }
 
 async function rerun({ id, song: songId, model }) {
@@ -381,8 +382,7 @@ async function rerun({ id, song: songId, model }) {
     throw new Error(`that song was analysed for another kind of model; drop it again to classify it with “${model}”`);
   }
   const start = performance.now();
-  const probabilities = loaded.model.probabilitiesOfEmbeddings(held.embeddings[0]);
-  const result = verdict(loaded.model, probabilities, held);
+  const result = songResult(loaded.model, held);
   song.model = model;
   postMessage({
     type: MSG.RESULT, id, model, result, classifyMs: performance.now() - start,
@@ -417,13 +417,10 @@ async function listen({ id, model, sampleRate, port }) {
     if (listeners.get(id) !== live) return;
     const start = performance.now();
     try {
-      const { windows, mfcc } = listener.push(frames);
-      const size = mfcc.length / Math.max(1, windows.length);
-      const verdicts = windows.map((w, k) => {
-        if (w.quiet) return null;
-        const probabilities = loaded.segmentProbabilities(mfcc.subarray(k * size, (k + 1) * size));
-        return loaded.verdict(probabilities, Float64Array.of(w.startS));
-      });
+      const { windows, features } = listener.push(frames);
+      const size = features.length / Math.max(1, windows.length);
+      const verdicts = windows.map((w, k) => (w.quiet ? null
+        : loaded.classify(features.subarray(k * size, (k + 1) * size), Float64Array.of(w.startS))));
       live.busyMs += performance.now() - start;
       windows.forEach((w, k) => postMessage({
         type: MSG.LIVE, id, endS: w.endS, quiet: w.quiet, rms: w.rms, result: verdicts[k], busyMs: live.busyMs,

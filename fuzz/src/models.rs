@@ -8,7 +8,7 @@ use genre_classifier::card::{
     CARD_FORMAT, CARD_VERSION, ModelCard, Normalization, WEIGHTS_FILE, WeightsInfo,
 };
 use genre_classifier::features::{
-    FeatureKind, FeatureSettings, FeatureFrames, PadMode, SegmentFeatures, SegmentSpan, ShortSongFill,
+    FeatureFrames, FeatureKind, FeatureSettings, PadMode, SegmentFeatures, SegmentSpan, ShortSongFill,
 };
 use genre_classifier::inference::Classifier;
 use genre_classifier::models::{
@@ -34,7 +34,7 @@ pub fn device() -> &'static Device {
 /// Tiny MFCC settings: 5 frames of 3 coefficients at 8 kHz.
 pub fn tiny_mfcc_settings() -> FeatureSettings {
     FeatureSettings {
-        kind: FeatureKind::FeatureFrames,
+        kind: FeatureKind::Mfcc,
         sample_rate: 8_000,
         segment_samples: 64,
         min_song_samples: 32,

@@ -92,7 +92,7 @@ impl FeatureExtractor {
     pub fn frames_in(&self, len: usize) -> usize {
         let s = &self.settings;
         match s.kind {
-            FeatureKind::FeatureFrames => s.frames_for(len),
+            FeatureKind::Mfcc => s.frames_for(len),
             FeatureKind::LogMel => len.saturating_sub(s.n_fft) / s.hop_length + 1,
         }
     }
@@ -134,7 +134,7 @@ impl FeatureExtractor {
         }
         self.mel_db.resize(n_frames * n_mels, 0.0);
         match s.kind {
-            FeatureKind::FeatureFrames => {
+            FeatureKind::Mfcc => {
                 // Centred frames: the first starts half a window before the signal.
                 self.mel_power(samples, n_fft / 2, n_frames)?;
                 let s = &self.settings;

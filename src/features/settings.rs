@@ -55,7 +55,7 @@ pub enum PadMode {
 pub enum FeatureKind {
     /// librosa's MFCCs (`power_to_db` then DCT-II), each segment framed on its own.
     #[default]
-    FeatureFrames,
+    Mfcc,
     /// musicnn's input: the mel power cast to float16, then `log10(10000·x + 1)` in
     /// float16 arithmetic, as the wheel's `batch_data` computes it. Frames are those of
     /// the whole song (centred at multiples of the hop), so a segment of `S` samples at
@@ -121,7 +121,7 @@ impl Default for FeatureSettings {
     fn default() -> Self {
         let sample_rate = 22_050;
         FeatureSettings {
-            kind: FeatureKind::FeatureFrames,
+            kind: FeatureKind::Mfcc,
             sample_rate,
             segment_samples: 3 * sample_rate as usize,
             min_song_samples: sample_rate as usize,
@@ -178,7 +178,7 @@ impl FeatureSettings {
     /// Number of frames in one segment (130 with the defaults, 187 for musicnn).
     pub fn frames_per_segment(&self) -> usize {
         match self.kind {
-            FeatureKind::FeatureFrames => self.frames_for(self.segment_samples),
+            FeatureKind::Mfcc => self.frames_for(self.segment_samples),
             FeatureKind::LogMel => self.segment_samples / self.hop_length,
         }
     }
@@ -186,7 +186,7 @@ impl FeatureSettings {
     /// Values per frame: `n_mfcc` coefficients, or `n_mels` log-mel bands.
     pub fn coefficients(&self) -> usize {
         match self.kind {
-            FeatureKind::FeatureFrames => self.n_mfcc,
+            FeatureKind::Mfcc => self.n_mfcc,
             FeatureKind::LogMel => self.n_mels,
         }
     }
@@ -200,7 +200,7 @@ impl FeatureSettings {
     /// log-mel frames taken from the whole song, none for MFCCs.
     pub fn lead_samples(&self) -> usize {
         match self.kind {
-            FeatureKind::FeatureFrames => 0,
+            FeatureKind::Mfcc => 0,
             FeatureKind::LogMel => self.n_fft / 2,
         }
     }

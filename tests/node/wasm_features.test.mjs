@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DATA = path.resolve(ROOT, '../shared/data/gtzan');
 const { initSync, FeatureExtractor } = await import(path.join(ROOT, 'www/pkg/genre_classifier.js'));
+const { streamSong } = await import('./stream.mjs');
 initSync({ module: readFileSync(path.join(ROOT, 'www/pkg/genre_classifier_bg.wasm')) });
 
 const SOURCES = [
@@ -36,13 +37,9 @@ function nativeDump() {
 
 function wasmMfcc(samples) {
   const extractor = new FeatureExtractor();
-  const info = extractor.loadSong([samples], 22050);
-  const parts = Array.from({ length: info.segments }, (_, i) => extractor.segmentMfcc(i));
+  const { info, features } = streamSong(extractor, [samples], 22050);
   extractor.free();
-  const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) { all.set(p, offset); offset += p.length; }
-  return { info, all };
+  return { info, all: features };
 }
 
 const native = nativeDump();
@@ -80,18 +77,26 @@ test('wasm MFCCs match librosa within 1e-3', () => {
 
 test('bad input gets a clear error, never a crash', () => {
   const extractor = new FeatureExtractor();
-  assert.throws(() => extractor.loadSong([], 22050), /no channels/);
-  assert.throws(() => extractor.loadSong([new Float32Array(0)], 22050), /empty/);
-  assert.throws(() => extractor.loadSong([new Float32Array(5000)], 22050), /at least 1\.0 s/);
-  assert.throws(() => extractor.loadSong([new Float32Array(100), new Float32Array(99)], 22050), /channel 1/);
-  assert.throws(() => extractor.loadSong([new Float32Array(30000)], 100), /sample rate 100 Hz/);
-  assert.throws(() => extractor.segmentMfcc(0), /no segment 0/);
-  // Eight channels at 8 kHz: downmixed and resampled, then analysed.
+  assert.throws(() => extractor.pushAudio([new Float32Array(10)]), /beginSong first/);
+  assert.throws(() => extractor.beginSong(0, 22050), /empty/);
+  assert.throws(() => extractor.beginSong(5000, 22050), /at least 1\.0 s/);
+  assert.throws(() => extractor.beginSong(30000, 100), /sample rate 100 Hz/);
+  assert.throws(() => extractor.beginSong(1.5, 22050), /not a sample count/);
+  extractor.beginSong(30000, 22050);
+  assert.throws(() => extractor.pushAudio([]), /no channels/);
+  assert.throws(() => extractor.pushAudio([new Float32Array(100), new Float32Array(99)]), /channel 1/);
+  extractor.pushAudio([new Float32Array(100)]);
+  assert.throws(() => extractor.pushAudio([new Float32Array(100), new Float32Array(100)]), /2 channels; the song has 1/);
+  assert.throws(() => extractor.pushAudio([Float32Array.of(NaN)]), /not a finite number/);
+  assert.throws(() => extractor.finishSong(), /samples long/);
+  // Eight channels at 8 kHz: downmixed and resampled as they stream, then analysed.
   const channels = Array.from({ length: 8 }, () => new Float32Array(8000 * 4).map((_, i) => Math.sin(i / 5) * 0.3));
-  const info = extractor.loadSong(channels, 8000);
+  const { info, features, end } = streamSong(extractor, channels, 8000, 5000);
   assert.equal(info.segments, 1);
   assert.ok(Math.abs(info.seconds - 4) < 0.01, String(info.seconds));
-  assert.equal(extractor.segmentMfcc(0).length, 130 * 13);
+  assert.equal(info.featureWidth, 13);
+  assert.equal(features.length, 130 * 13);
+  assert.equal(end.silent, false);
   extractor.free();
 });
 

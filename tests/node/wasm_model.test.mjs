@@ -1,6 +1,7 @@
-// The wasm build (www/pkg) loading a shipped model in Node: it classifies real clips with
-// the same probabilities as the native `classify --json` (within 1e-4), and refuses
-// corrupt weights and mismatched settings with the reason.
+// The wasm build (www/pkg) loading the shipped models in Node, through the one streaming
+// API the page's worker uses (FeatureExtractor → GenreModel.embed → SongAccumulator): it
+// classifies real clips with the same probabilities as the native `classify --json`
+// (within 1e-4), and refuses corrupt weights and mismatched settings with the reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -12,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DATA = path.resolve(ROOT, '../shared/data/gtzan');
 const MODEL = path.join(ROOT, 'www/models/cnn');
-const { initSync, FeatureExtractor, GenreModel } = await import(path.join(ROOT, 'www/pkg/genre_classifier.js'));
+const { initSync, FeatureExtractor, GenreModel, shippedModels } = await import(path.join(ROOT, 'www/pkg/genre_classifier.js'));
+const { streamSong, classifyStream } = await import('./stream.mjs');
 initSync({ module: readFileSync(path.join(ROOT, 'www/pkg/genre_classifier_bg.wasm')) });
 
 const CLIPS = [`${DATA}/classical/classical.00000.ogg`, `${DATA}/pop/pop.00002.ogg`, `${DATA}/metal/metal.00000.ogg`];
@@ -37,34 +39,62 @@ function nativeSamples() {
 }
 
 function classifyInWasm(model, samples) {
-  const extractor = new FeatureExtractor();
+  const extractor = FeatureExtractor.withSettings(model.card().features);
   model.checkExtractor(extractor);
-  const info = extractor.loadSong([samples], 22050);
-  const size = info.framesPerSegment * info.nMfcc;
-  const mfcc = new Float32Array(info.segments * size);
-  for (let i = 0; i < info.segments; i++) mfcc.set(extractor.segmentMfcc(i), i * size);
+  const { info, features } = streamSong(extractor, [samples], 22050);
   extractor.free();
-  return model.classify(mfcc, Float64Array.from(info.segmentStarts));
+  return { info, ...classifyStream(model, info, features) };
 }
 
-test('the wasm classifier gives the CLI\'s probabilities within 1e-4', () => {
-  const cli = cargo(['--bin', 'classify', '--', '--json', '--model', MODEL, ...CLIPS])
-    .trim().split('\n').map((l) => JSON.parse(l));
-  const model = new GenreModel(cardJson, weights);
-  const samples = nativeSamples();
-  CLIPS.forEach((clip, k) => {
-    const ours = classifyInWasm(model, samples[k]);
-    const theirs = cli[k];
-    assert.equal(ours.genre, theirs.genre, clip);
-    for (const [genre, p] of Object.entries(theirs.probabilities)) {
-      assert.ok(Math.abs(ours.probabilities[genre] - p) <= 1e-4, `${clip} ${genre}: wasm ${ours.probabilities[genre]} vs cli ${p}`);
-    }
-    assert.equal(ours.segments.length, theirs.segments.length);
-    ours.segments.forEach((s, i) => {
-      assert.equal(s.start_s, theirs.segments[i].start_s);
-      assert.equal(s.genre, theirs.segments[i].genre, `${clip} segment ${i}`);
+for (const name of ['cnn', 'musicnn']) {
+  test(`the wasm ${name} gives the CLI's probabilities within 1e-4, in any segment order`, () => {
+    const dir = path.join(ROOT, 'www/models', name);
+    const cli = cargo(['--bin', 'classify', '--', '--json', '--model', dir, ...CLIPS])
+      .trim().split('\n').map((l) => JSON.parse(l));
+    const model = new GenreModel(readFileSync(path.join(dir, 'card.json'), 'utf8'), readFileSync(path.join(dir, 'model.bpk')));
+    const samples = nativeSamples();
+    CLIPS.forEach((clip, k) => {
+      const { info, result: ours, soFar } = classifyInWasm(model, samples[k]);
+      const theirs = cli[k];
+      assert.equal(ours.genre, theirs.genre, clip);
+      for (const [genre, p] of Object.entries(theirs.probabilities)) {
+        assert.ok(Math.abs(ours.probabilities[genre] - p) <= 1e-4, `${clip} ${genre}: wasm ${ours.probabilities[genre]} vs cli ${p}`);
+      }
+      assert.deepEqual(ours.tags?.map((t) => t.tag), theirs.tags?.map((t) => t.tag), `${clip} tags`);
+      assert.equal(ours.segments.length, theirs.segments.length);
+      ours.segments.forEach((s, i) => {
+        assert.equal(s.start_s, theirs.segments[i].start_s);
+        assert.equal(s.genre, theirs.segments[i].genre, `${clip} segment ${i}`);
+      });
+      // So far: one segment (the last), then more, in time order; at the end the song.
+      assert.deepEqual(soFar[0].segments.map((s) => s.start_s), [info.segmentStarts.at(-1)]);
+      assert.equal(soFar.at(-1).genre, ours.genre);
+      assert.equal(soFar.at(-1).segments.length, info.segments);
     });
+    model.free();
   });
+}
+
+test('the shipped models come from Rust, the default first', () => {
+  const shipped = shippedModels();
+  assert.equal(shipped[0].name, 'musicnn');
+  for (const { name, label } of shipped) {
+    assert.ok(label.startsWith(name), label);
+    assert.equal(JSON.parse(readFileSync(path.join(ROOT, 'www/models', name, 'card.json'), 'utf8')).architecture.name, name);
+  }
+});
+
+test('a song missing segments has no result, and bad embeddings are refused', () => {
+  const model = new GenreModel(cardJson, weights);
+  const song = model.newSong(Float64Array.of(0, 3));
+  assert.throws(() => song.soFar(), /no segments/);
+  assert.throws(() => song.add(0, new Float32Array(5)), /embedding values/);
+  song.add(1, new Float32Array(model.embeddingSize()));
+  assert.equal(song.soFar().segments.length, 1);
+  assert.throws(() => song.result(), /1 of the song's 2 segments/);
+  assert.throws(() => song.add(2, new Float32Array(model.embeddingSize())), /segment 2/);
+  assert.throws(() => model.embed(new Float32Array(7)), /do not make segments/);
+  song.free();
   model.free();
 });
 
