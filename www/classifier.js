@@ -73,6 +73,20 @@ export class ClassifyError extends Error {
   }
 }
 
+const cancelled = () => new ClassifyError('cancelled', 'cancelled');
+
+/** `CHUNK_SAMPLES` (or what is left) of `audio` from sample `from`: a Float32Array per channel. */
+function chunkOf(audio, from) {
+  const count = Math.min(CHUNK_SAMPLES, audio.length - from);
+  const channels = [];
+  for (let c = 0; c < audio.numberOfChannels; c++) {
+    const part = new Float32Array(count);
+    audio.copyFromChannel(part, c, from);
+    channels.push(part);
+  }
+  return channels;
+}
+
 /** Audio already decoded (an AudioBuffer, or `{ channels, sampleRate }`) at `rate` Hz:
  *  as it is, or resampled by Web Audio where it is at another rate. */
 async function atRate(audio, rate) {
@@ -191,18 +205,33 @@ export class Classifier {
    *  peaks, mfcc (chunks of segments), channels, wasmBytes }`. */
   async analyse(input, { onProgress, onDecoded, signal } = {}) {
     const start = performance.now();
-    const cancelled = () => new ClassifyError('cancelled', 'cancelled');
     if (signal?.aborted) throw cancelled();
     const audio = await decode(this.engine, input, this.settings.sample_rate);
     if (signal?.aborted) throw cancelled();
     const decodeMs = performance.now() - start;
     onDecoded?.(audio);
     if (this.lastSong !== null) this.forget();
+    const song = await this.stream(audio, { onProgress, signal, start });
+    return {
+      result: song.result, model: song.model, info: song.info, peaks: song.peaks, mfcc: song.mfcc,
+      channels: audio.sourceChannels ?? audio.numberOfChannels, wasmBytes: song.wasmBytes,
+      timings: {
+        decodeMs, featureMs: song.featureMs, classifyMs: song.classifyMs, firstSegmentMs: song.firstSegmentMs,
+        helperPatches: song.helperPatches ?? 0,
+        totalMs: performance.now() - start,
+      },
+    };
+  }
+
+  /** Sends decoded `audio` to the worker, a chunk each time it asks for one, and passes on
+   *  its progress. Resolves to the worker's 'done' message with the song's `info`, its
+   *  features (`mfcc`) and when the first segment's verdict arrived (ms after `start`). */
+  stream(audio, { onProgress, signal, start }) {
     const { engine } = this;
     return new Promise((resolve, reject) => {
       let sent = 0;
       let info = null;
-      let firstSegmentMs = null;  // when the first segment's verdict arrived
+      let firstSegmentMs = null;
       const mfcc = [];
       const stop = (error) => {
         engine.finish(id);
@@ -219,14 +248,8 @@ export class Classifier {
         switch (data.type) {
           case MSG.SONG: info = data.info; break;
           case MSG.NEED: {
-            const count = Math.min(CHUNK_SAMPLES, audio.length - sent);
-            const channels = [];
-            for (let c = 0; c < audio.numberOfChannels; c++) {
-              const part = new Float32Array(count);
-              audio.copyFromChannel(part, c, sent);
-              channels.push(part);
-            }
-            sent += count;
+            const channels = chunkOf(audio, sent);
+            sent += channels[0].length;
             engine.worker.postMessage({ type: MSG.CHUNK, id, channels, last: sent >= audio.length },
               channels.map((c) => c.buffer));
             break;
@@ -242,15 +265,7 @@ export class Classifier {
             engine.finish(id);
             signal?.removeEventListener('abort', abort);
             this.lastSong = id;
-            resolve({
-              result: data.result, model: data.model, info, peaks: data.peaks, mfcc,
-              channels: audio.sourceChannels ?? audio.numberOfChannels, wasmBytes: data.wasmBytes,
-              timings: {
-                decodeMs, featureMs: data.featureMs, classifyMs: data.classifyMs, firstSegmentMs,
-                helperPatches: data.helperPatches ?? 0,
-                totalMs: performance.now() - start,
-              },
-            });
+            resolve({ ...data, info, mfcc, firstSegmentMs });
             break;
         }
       });
