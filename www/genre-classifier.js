@@ -30,7 +30,7 @@ function analysisOf({ info, result, model, timings, wasmBytes, mfcc }) {
   return {
     info, result, model, ...timings, wasmBytes,
     /** The features of each segment (MFCCs or log-mel bands; frames × values, frame-major). */
-    get segments() { return splitSegments(mfcc, info.framesPerSegment * info.nMfcc); },
+    get segments() { return splitSegments(mfcc, info.framesPerSegment * info.featureWidth); },
   };
 }
 

@@ -90,7 +90,7 @@ export class ResultView {
     const { info, mfcc, peaks } = this.song;
     const spectrogram = info.featureKind === 'log-mel';
     ui.heatmapTitle.textContent = spectrogram ? 'Log-mel spectrogram (what musicnn hears)' : 'MFCC heatmap';
-    ui.heatmapShape.textContent = `${info.nMfcc} ${spectrogram ? 'mel bands' : 'coefficients'} × ${info.segments * info.framesPerSegment} frames (each row scaled to its own range)`;
+    ui.heatmapShape.textContent = `${info.featureWidth} ${spectrogram ? 'mel bands' : 'coefficients'} × ${info.segments * info.framesPerSegment} frames (each row scaled to its own range)`;
     if (!this.compact()) {
       drawWaveform(ui.waveform, peaks);
       drawHeatmap(ui.heatmap, mfcc, info);
