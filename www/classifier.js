@@ -193,7 +193,8 @@ export class Classifier {
    * `{ channels: Float32Array[], sampleRate }`. Resolves to `{ genre, probabilities,
    * segments: [{ start_s, genre, probabilities }], model, seconds, timings }`, the shape of
    * `classify --json` plus the model, length and times. Options: `onProgress({ done,
-   * total, segments })` (segments: the verdicts of the segments just done, in order),
+   * total, segments, soFar })` (segments: the verdicts of the segments just done, in
+   * order; soFar: the verdict of all segments done so far, in the result's shape),
    * `signal` (an AbortSignal to cancel).
    */
   async classify(input, options = {}) {
@@ -257,9 +258,9 @@ export class Classifier {
           case MSG.SEGMENTS: mfcc.push(data.features); break;
           case MSG.PROGRESS:
             firstSegmentMs ??= performance.now() - start;
-            onProgress?.({ done: data.done, total: data.total, segments: data.segments, info, wasmBytes: data.wasmBytes });
+            onProgress?.({ done: data.done, total: data.total, segments: data.segments, soFar: data.soFar, info, wasmBytes: data.wasmBytes });
             break;
-          case MSG.SILENT: stop(new ClassifyError('silent (nothing louder than -60 dBFS), so there is no genre to tell', 'silent')); break;
+          case MSG.SILENT: stop(new ClassifyError(data.message, 'silent')); break;
           case MSG.ERROR: stop(new ClassifyError(data.message, 'input')); break;
           case MSG.DONE:
             engine.finish(id);

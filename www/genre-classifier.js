@@ -197,10 +197,11 @@ class GenreClassifierElement extends (globalThis.HTMLElement ?? class {}) {
     return this.classifier.analyse(input, {
       signal: job.controller.signal,
       onDecoded: () => { this.decodes++; },
-      onProgress: ({ done, total, segments, info, wasmBytes }) => {
+      onProgress: ({ done, total, segments, soFar, info, wasmBytes }) => {
         if (!this.songProgress.isCurrent(job)) return;
         this.lastProgress = { done, total, wasmBytes };
-        const genre = this.songProgress.update(job, { done, total, segments: segments ?? [], info }, labels);
+        const genre = soFar?.genre ?? null;
+        this.songProgress.update(job, { done, total, segments: segments ?? [], genre, info }, labels);
         this.emit('genre-progress', { done, total, genre, segments: segments ?? [] });
       },
     });

@@ -20,7 +20,7 @@ export class SongProgress {
    *  `controller.signal` cancels the analysis. */
   begin(name) {
     this.abort();
-    this.job = { controller: new AbortController(), name, segments: [], info: null, colours: null, pending: false, sums: {} };
+    this.job = { controller: new AbortController(), name, segments: [], info: null, colours: null, pending: false };
     this.drawnSegments = 0;
     return this.job;
   }
@@ -57,10 +57,10 @@ export class SongProgress {
 
   hide() { this.ui.status.hidden = true; }
 
-  /** Shows `job`'s progress: `done` of `total` segments, `segments` (the verdicts of those
-   *  just done) added to the timeline of the song (`info`), whose genres are `labels`.
-   *  Returns the genre so far (the mean of the segments' probabilities), or null. */
-  update(job, { done, total, segments, info }, labels) {
+  /** Shows `job`'s progress: `done` of `total` segments, the `genre` so far (or null),
+   *  `segments` (the verdicts of those just done) added to the timeline of the song
+   *  (`info`), whose genres are `labels`. */
+  update(job, { done, total, segments, genre, info }, labels) {
     job.colours ??= genreColours(labels);
     job.segments.push(...segments);
     job.info = info ?? job.info;
@@ -68,13 +68,8 @@ export class SongProgress {
       job.pending = true;
       requestAnimationFrame(() => this.drawTimeline(job));
     }
-    for (const seg of segments) {
-      for (const [g, p] of Object.entries(seg.probabilities)) job.sums[g] = (job.sums[g] ?? 0) + p;
-    }
-    const lead = Object.entries(job.sums).sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
-    const soFar = lead && done < total ? ` · so far ${genreName(lead)}` : '';
+    const soFar = genre && done < total ? ` · so far ${genreName(genre)}` : '';
     this.show(`Analysing “${job.name}”: segment ${done} of ${total}${soFar}`, { progress: done / total, cancellable: true });
-    return lead;
   }
 
   /** The segments done so far under the progress bar, drawn at most once a frame however
