@@ -16,11 +16,12 @@ class Engine {
     this.handlers = new Map();
     this.models = new Map();
     this.nextId = 1;
+    /** Resolves to the worker's 'ready' message: `{ settings, shippedModels, messages }`. */
     this.ready = new Promise((resolve, reject) => { this.started = { resolve, reject }; });
     this.ready.catch(() => {});
     this.worker = spawnWorker(new URL('worker.js', base), 'genre-classifier');
     this.worker.onmessage = ({ data }) => {
-      if (data.type === MSG.READY) this.started.resolve(data.settings);
+      if (data.type === MSG.READY) this.started.resolve(data);
       else if (data.type === MSG.ERROR && data.id === null) this.started.reject(new Error(data.message));
       else this.handlers.get(data.id)?.(data);
     };
@@ -169,10 +170,15 @@ async function decode(engine, input, rate) {
 
 /** A classifier bound to one model; see loadClassifier. */
 export class Classifier {
-  constructor(engine, settings, model, card) {
+  /** `ready`: the worker's 'ready' message; `card`: the card of `model`. */
+  constructor(engine, { settings, shippedModels, messages }, model, card) {
     this.engine = engine;
     /** The feature settings of the wasm extractor (the crate's one settings struct). */
     this.settings = settings;
+    /** The shipped models, `[{ name, label }]` in the order a list shows them, the default first. */
+    this.shippedModels = shippedModels;
+    /** Messages for the person, as the crate words them. */
+    this.messages = messages;
     /** The model in use: a shipped model's name or a folder URL. */
     this.model = model;
     /** Its card: labels, features, architecture, validation figures. */
@@ -363,13 +369,20 @@ export class Classifier {
 
 /**
  * Loads a classifier: `await loadClassifier({ model: 'musicnn' })`. `model` is a shipped
- * model's name or the URL of a model folder (card.json + model.bpk); `baseUrl` is where
- * worker.js, pkg/ and models/ live (by default next to this script). Rejects with the
- * reason when the wasm or the model cannot be loaded.
+ * model's name or the URL of a model folder (card.json + model.bpk), by default the first
+ * of `shippedModels`; `baseUrl` is where worker.js, pkg/ and models/ live (by default next
+ * to this script). Rejects with the reason when the wasm or the model cannot be loaded.
  */
-export async function loadClassifier({ model = 'musicnn', baseUrl = HERE } = {}) {
+export async function loadClassifier({ model, baseUrl = HERE } = {}) {
   const engine = engineFor(baseUrl);
-  const settings = await engine.ready;
-  const card = await engine.loadModel(model);
-  return new Classifier(engine, settings, model, card);
+  const ready = await engine.ready;
+  const chosen = model ?? ready.shippedModels[0].name;
+  const card = await engine.loadModel(chosen);
+  return new Classifier(engine, ready, chosen, card);
+}
+
+/** The shipped models, `[{ name, label }]` in the order a list shows them, the default
+ *  first: what the worker at `baseUrl` offers (no model is loaded for it). */
+export async function shippedModels({ baseUrl = HERE } = {}) {
+  return (await engineFor(baseUrl).ready).shippedModels;
 }

@@ -22,7 +22,6 @@ import { showCard } from './element/card.js';
 export { loadClassifier, ClassifyError };
 
 const HERE = new URL('./', import.meta.url);
-const SHIPPED = [['musicnn', 'musicnn (pretrained, best)'], ['cnn', 'cnn (convolutional)'], ['rnn', 'rnn (LSTM)'], ['ann', 'ann (dense)'], ['ann-reg', 'ann-reg (dense, regularised)']];
 const NO_MODEL = 'no model could be loaded; choose one in the model list';
 
 /** What `lastAnalysis` holds: the result on screen with its timings, and its features. */
@@ -51,7 +50,7 @@ class GenreClassifierElement extends (globalThis.HTMLElement ?? class {}) {
         this.songProgress.show('Cancelled.');
       },
     });
-    this.modelChoice = new ModelChoice(ui.model, SHIPPED.map(([name, label]) => ({ name, label })));
+    this.modelChoice = new ModelChoice(ui.model);
     this.liveMode = new LiveMode(ui);
     this.wire();
   }

@@ -1,7 +1,7 @@
 // The model selector: the shipped models (and the custom one in use, if any), the choice
 // remembered across visits, and the fallback to the default model when a remembered one
 // no longer loads.
-import { loadClassifier } from '../classifier.js';
+import { loadClassifier, shippedModels } from '../classifier.js';
 
 const STORAGE_KEY = 'genre-classifier.model';
 
@@ -10,15 +10,14 @@ function storedModel() {
 }
 
 export class ModelChoice {
-  /** `select`: the element's model selector; `shipped`: [{ name, label }] of the shipped
-   *  models, in the order shown, the default first. */
-  constructor(select, shipped) {
+  /** `select`: the element's model selector. */
+  constructor(select) {
     this.select = select;
-    this.shipped = shipped;
+    this.shipped = [];   // [{ name, label }] of the shipped models, the default first (from the worker)
   }
 
   /** The model used when none is given or remembered: the first shipped one. */
-  get defaultModel() { return this.shipped[0].name; }
+  get defaultModel() { return this.shipped[0]?.name; }
 
   /** Lists the shipped models in the selector, and `chosen` as a custom one if it is not
    *  one of them; selects `chosen`. */
@@ -38,13 +37,15 @@ export class ModelChoice {
    * default. Rejects with a message for the person when no model loads.
    */
   async open(attribute, baseUrl) {
-    const model = attribute ?? storedModel() ?? this.defaultModel;
-    this.show(model);
+    let model = attribute ?? storedModel();
     try {
+      this.shipped = await shippedModels({ baseUrl });
+      model ??= this.defaultModel;
+      this.show(model);
       return await loadClassifier({ model, baseUrl });
     } catch (e) {
-      if (model === this.defaultModel || attribute !== null) {
-        throw new Error(e.message.startsWith('Model') ? e.message : `Model “${model}” could not be loaded: ${e.message}`);
+      if (model === this.defaultModel || attribute !== null || !this.shipped.length) {
+        throw new Error(e.message.startsWith('Model') || !model ? e.message : `Model “${model}” could not be loaded: ${e.message}`);
       }
     }
     // A remembered model that no longer loads: fall back to the default.
