@@ -16,11 +16,12 @@ class Engine {
     this.handlers = new Map();
     this.models = new Map();
     this.nextId = 1;
+    /** Resolves to the worker's 'ready' message: `{ settings, shippedModels, messages }`. */
     this.ready = new Promise((resolve, reject) => { this.started = { resolve, reject }; });
     this.ready.catch(() => {});
     this.worker = spawnWorker(new URL('worker.js', base), 'genre-classifier');
     this.worker.onmessage = ({ data }) => {
-      if (data.type === MSG.READY) this.started.resolve(data.settings);
+      if (data.type === MSG.READY) this.started.resolve(data);
       else if (data.type === MSG.ERROR && data.id === null) this.started.reject(new Error(data.message));
       else this.handlers.get(data.id)?.(data);
     };
@@ -71,6 +72,20 @@ export class ClassifyError extends Error {
     this.name = 'ClassifyError';
     this.reason = reason;
   }
+}
+
+const cancelled = () => new ClassifyError('cancelled', 'cancelled');
+
+/** `CHUNK_SAMPLES` (or what is left) of `audio` from sample `from`: a Float32Array per channel. */
+function chunkOf(audio, from) {
+  const count = Math.min(CHUNK_SAMPLES, audio.length - from);
+  const channels = [];
+  for (let c = 0; c < audio.numberOfChannels; c++) {
+    const part = new Float32Array(count);
+    audio.copyFromChannel(part, c, from);
+    channels.push(part);
+  }
+  return channels;
 }
 
 /** Audio already decoded (an AudioBuffer, or `{ channels, sampleRate }`) at `rate` Hz:
@@ -155,10 +170,15 @@ async function decode(engine, input, rate) {
 
 /** A classifier bound to one model; see loadClassifier. */
 export class Classifier {
-  constructor(engine, settings, model, card) {
+  /** `ready`: the worker's 'ready' message; `card`: the card of `model`. */
+  constructor(engine, { settings, shippedModels, messages }, model, card) {
     this.engine = engine;
     /** The feature settings of the wasm extractor (the crate's one settings struct). */
     this.settings = settings;
+    /** The shipped models, `[{ name, label }]` in the order a list shows them, the default first. */
+    this.shippedModels = shippedModels;
+    /** Messages for the person, as the crate words them. */
+    this.messages = messages;
     /** The model in use: a shipped model's name or a folder URL. */
     this.model = model;
     /** Its card: labels, features, architecture, validation figures. */
@@ -179,7 +199,8 @@ export class Classifier {
    * `{ channels: Float32Array[], sampleRate }`. Resolves to `{ genre, probabilities,
    * segments: [{ start_s, genre, probabilities }], model, seconds, timings }`, the shape of
    * `classify --json` plus the model, length and times. Options: `onProgress({ done,
-   * total, segments })` (segments: the verdicts of the segments just done, in order),
+   * total, segments, soFar })` (segments: the verdicts of the segments just done, in
+   * order; soFar: the verdict of all segments done so far, in the result's shape),
    * `signal` (an AbortSignal to cancel).
    */
   async classify(input, options = {}) {
@@ -191,18 +212,33 @@ export class Classifier {
    *  peaks, mfcc (chunks of segments), channels, wasmBytes }`. */
   async analyse(input, { onProgress, onDecoded, signal } = {}) {
     const start = performance.now();
-    const cancelled = () => new ClassifyError('cancelled', 'cancelled');
     if (signal?.aborted) throw cancelled();
     const audio = await decode(this.engine, input, this.settings.sample_rate);
     if (signal?.aborted) throw cancelled();
     const decodeMs = performance.now() - start;
     onDecoded?.(audio);
     if (this.lastSong !== null) this.forget();
+    const song = await this.stream(audio, { onProgress, signal, start });
+    return {
+      result: song.result, model: song.model, info: song.info, peaks: song.peaks, mfcc: song.mfcc,
+      channels: audio.sourceChannels ?? audio.numberOfChannels, wasmBytes: song.wasmBytes,
+      timings: {
+        decodeMs, featureMs: song.featureMs, classifyMs: song.classifyMs, firstSegmentMs: song.firstSegmentMs,
+        helperPatches: song.helperPatches ?? 0,
+        totalMs: performance.now() - start,
+      },
+    };
+  }
+
+  /** Sends decoded `audio` to the worker, a chunk each time it asks for one, and passes on
+   *  its progress. Resolves to the worker's 'done' message with the song's `info`, its
+   *  features (`mfcc`) and when the first segment's verdict arrived (ms after `start`). */
+  stream(audio, { onProgress, signal, start }) {
     const { engine } = this;
     return new Promise((resolve, reject) => {
       let sent = 0;
       let info = null;
-      let firstSegmentMs = null;  // when the first segment's verdict arrived
+      let firstSegmentMs = null;
       const mfcc = [];
       const stop = (error) => {
         engine.finish(id);
@@ -219,14 +255,8 @@ export class Classifier {
         switch (data.type) {
           case MSG.SONG: info = data.info; break;
           case MSG.NEED: {
-            const count = Math.min(CHUNK_SAMPLES, audio.length - sent);
-            const channels = [];
-            for (let c = 0; c < audio.numberOfChannels; c++) {
-              const part = new Float32Array(count);
-              audio.copyFromChannel(part, c, sent);
-              channels.push(part);
-            }
-            sent += count;
+            const channels = chunkOf(audio, sent);
+            sent += channels[0].length;
             engine.worker.postMessage({ type: MSG.CHUNK, id, channels, last: sent >= audio.length },
               channels.map((c) => c.buffer));
             break;
@@ -234,23 +264,15 @@ export class Classifier {
           case MSG.SEGMENTS: mfcc.push(data.features); break;
           case MSG.PROGRESS:
             firstSegmentMs ??= performance.now() - start;
-            onProgress?.({ done: data.done, total: data.total, segments: data.segments, info, wasmBytes: data.wasmBytes });
+            onProgress?.({ done: data.done, total: data.total, segments: data.segments, soFar: data.soFar, info, wasmBytes: data.wasmBytes });
             break;
-          case MSG.SILENT: stop(new ClassifyError('silent (nothing louder than -60 dBFS), so there is no genre to tell', 'silent')); break;
+          case MSG.SILENT: stop(new ClassifyError(data.message, 'silent')); break;
           case MSG.ERROR: stop(new ClassifyError(data.message, 'input')); break;
           case MSG.DONE:
             engine.finish(id);
             signal?.removeEventListener('abort', abort);
             this.lastSong = id;
-            resolve({
-              result: data.result, model: data.model, info, peaks: data.peaks, mfcc,
-              channels: audio.sourceChannels ?? audio.numberOfChannels, wasmBytes: data.wasmBytes,
-              timings: {
-                decodeMs, featureMs: data.featureMs, classifyMs: data.classifyMs, firstSegmentMs,
-                helperPatches: data.helperPatches ?? 0,
-                totalMs: performance.now() - start,
-              },
-            });
+            resolve({ ...data, info, mfcc, firstSegmentMs });
             break;
         }
       });
@@ -347,13 +369,20 @@ export class Classifier {
 
 /**
  * Loads a classifier: `await loadClassifier({ model: 'musicnn' })`. `model` is a shipped
- * model's name or the URL of a model folder (card.json + model.bpk); `baseUrl` is where
- * worker.js, pkg/ and models/ live (by default next to this script). Rejects with the
- * reason when the wasm or the model cannot be loaded.
+ * model's name or the URL of a model folder (card.json + model.bpk), by default the first
+ * of `shippedModels`; `baseUrl` is where worker.js, pkg/ and models/ live (by default next
+ * to this script). Rejects with the reason when the wasm or the model cannot be loaded.
  */
-export async function loadClassifier({ model = 'musicnn', baseUrl = HERE } = {}) {
+export async function loadClassifier({ model, baseUrl = HERE } = {}) {
   const engine = engineFor(baseUrl);
-  const settings = await engine.ready;
-  const card = await engine.loadModel(model);
-  return new Classifier(engine, settings, model, card);
+  const ready = await engine.ready;
+  const chosen = model ?? ready.shippedModels[0].name;
+  const card = await engine.loadModel(chosen);
+  return new Classifier(engine, ready, chosen, card);
+}
+
+/** The shipped models, `[{ name, label }]` in the order a list shows them, the default
+ *  first: what the worker at `baseUrl` offers (no model is loaded for it). */
+export async function shippedModels({ baseUrl = HERE } = {}) {
+  return (await engineFor(baseUrl).ready).shippedModels;
 }

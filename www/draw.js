@@ -1,4 +1,5 @@
-// Drawing the song's features: waveform, MFCC heatmap, and time axes under canvases.
+// Drawing the song's features: waveform, features heatmap (MFCCs or log-mel), and time
+// axes under canvases.
 
 /** "1 min 5 s" or "12.5 s". */
 export function formatTime(seconds) {
@@ -54,10 +55,10 @@ function viridis(t) {
 // Canvases are limited in width; long songs are averaged down to this many columns.
 const MAX_COLUMNS = 4096;
 
-/** Draws every frame's MFCCs (chunks of concatenated segments), coefficient 0 at the
- *  bottom, each row scaled to its own range. */
+/** Draws every frame's features (MFCCs or log-mel bands; chunks of concatenated segments),
+ *  the first value at the bottom, each row scaled to its own range. */
 export function drawHeatmap(canvas, chunks, info) {
-  const rows = info.nMfcc;
+  const rows = info.featureWidth;
   const frames = info.segments * info.framesPerSegment;
   const columns = Math.min(frames, MAX_COLUMNS);
   const sums = new Float64Array(columns * rows);
