@@ -19,7 +19,7 @@ const row = (measure, target, value, unit, met) => rows.push([measure, target, `
 
 async function stages(page) {
   const lines = await page.evaluate(async () => {
-    const pkg = await import('/pkg/genre_classifier.js');
+    const pkg = await import('/pkg-bench/genre_classifier.js');  // the page's package with MusicnnBench (./build.sh bench builds it)
     await pkg.default();
     const [card, weights] = await Promise.all([
       fetch('/models/musicnn/card.json').then((r) => r.text()),
@@ -114,7 +114,7 @@ try {
   row('5-minute MP3, the timeline filling in as it goes', '≤ 6 s', (longMs / 1000).toFixed(1), 's', longMs <= 6000);
   const workers = await page.evaluate(() => navigator.hardwareConcurrency);
   nativeClassify();
-  const bytes = measure().total;
+  const bytes = (await measure()).total;
   row('page download before the first song, gzipped', '≤ 1.5 MB', (bytes / 1e6).toFixed(2), 'MB', bytes <= 1_500_000);
   console.log(`\nTargets (Chromium sees ${workers} cores; worker.js plus ${Math.max(0, Math.min(workers - 1, 3))} helper workers)`);
   console.log('| measure | target | measured | met |\n|---|---|---|---|');

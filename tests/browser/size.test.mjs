@@ -20,10 +20,10 @@ test('the page, its wasm and the default model download in under 1.5 MB gzipped'
     await page.waitForFunction(() => document.querySelector('genre-classifier').dataset.state === 'idle', null, { timeout: 20_000 });
     // Worker requests are not always reported to the page; the listed files must cover
     // every request that was.
-    const listed = new Set(pageFiles());
+    const listed = new Set(await pageFiles());
     for (const file of fetched) assert.ok(listed.has(file), `${file} is downloaded but not measured`);
     for (const needed of ['index.html', 'genre-classifier.js', 'genre-classifier.css', 'classifier.js', 'worker.js', 'pkg/genre_classifier_bg.wasm']) assert.ok(listed.has(needed));
-    const { total } = measure();
+    const { total } = await measure();
     assert.ok(total <= BUDGET, `page download is ${total} bytes gzipped; budget ${BUDGET}`);
   } finally {
     await browser.close();

@@ -13,24 +13,26 @@ export const WWW = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
  *  int8 with per-channel scales. */
 export const BUDGET = 1_500_000;
 
-/** The default model: the first of the widget's shipped models. */
-export function defaultModel() {
-  const source = readFileSync(path.join(WWW, 'genre-classifier.js'), 'utf8');
-  const match = source.match(/const SHIPPED = \[\['([^']+)'/);
-  if (!match) throw new Error('genre-classifier.js names no shipped models');
-  return match[1];
+/** The default model: the first of the shipped models, as the wasm package (Rust) lists
+ *  them. */
+export async function defaultModel() {
+  const { initSync, shippedModels } = await import(path.join(WWW, 'pkg/genre_classifier.js'));
+  initSync({ module: readFileSync(path.join(WWW, 'pkg/genre_classifier_bg.wasm')) });
+  return shippedModels()[0].name;
 }
 
 /** Paths (relative to www/) of everything the page loads before the first song. */
-export function pageFiles() {
+export async function pageFiles() {
   const top = readdirSync(WWW).filter((f) => /\.(html|js|css)$/.test(f) && !/^embed-example/.test(f));
+  const element = readdirSync(path.join(WWW, 'element')).filter((f) => f.endsWith('.js')).map((f) => `element/${f}`);
   const pkg = existsSync(path.join(WWW, 'pkg')) ? readdirSync(path.join(WWW, 'pkg')).filter((f) => /\.(js|wasm)$/.test(f)).map((f) => `pkg/${f}`) : [];
-  const model = defaultModel();
-  return [...top, ...pkg, `models/${model}/card.json`, `models/${model}/model.bpk`];
+  const model = await defaultModel();
+  return [...top, ...element, ...pkg, `models/${model}/card.json`, `models/${model}/model.bpk`];
 }
 
 /** Gzipped size of each file, and the total. */
-export function measure(files = pageFiles()) {
+export async function measure(files) {
+  files ??= await pageFiles();
   const rows = files.map((file) => {
     const bytes = readFileSync(path.join(WWW, file));
     return { file, bytes: bytes.length, gzipped: gzipSync(bytes, { level: 9 }).length };
@@ -39,7 +41,7 @@ export function measure(files = pageFiles()) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { rows, total } = measure();
+  const { rows, total } = await measure();
   const kb = (n) => `${(n / 1000).toFixed(1)} kB`;
   for (const r of rows.sort((a, b) => b.gzipped - a.gzipped)) {
     console.log(`  ${r.file.padEnd(34)} ${kb(r.bytes).padStart(10)} ${kb(r.gzipped).padStart(10)} gzipped`);
