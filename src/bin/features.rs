@@ -152,6 +152,7 @@ fn find(root: &Path) -> Result<Dataset> {
     Ok(set)
 }
 
+/// Computes the features of every file of the data set and writes the JSON.
 fn run(args: Args) -> Result<ExitCode> {
     let settings = FeatureSettings {
         pad_mode: match args.pad_mode {
@@ -205,6 +206,7 @@ fn extract(
     dataset::extract_file(&track.path, extractor, segments).map_err(|e| e.to_string())
 }
 
+/// Writes `output` to `path` atomically.
 fn write_json(path: &Path, output: &Output) -> Result<()> {
     write_atomically(path, |w| {
         serde_json::to_writer(w, output).map_err(std::io::Error::from)

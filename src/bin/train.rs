@@ -139,10 +139,12 @@ fn main() -> ExitCode {
     }
 }
 
+/// `x` as a percentage with one decimal, or "-".
 fn percent(x: Option<f64>) -> String {
     x.map_or_else(|| "-".into(), |v| format!("{:.1} %", v * 100.0))
 }
 
+/// Prints the validation figures of the run `card` records.
 fn print_summary(card: &ModelCard) {
     let Some(report) = &card.training else {
         return;
@@ -291,6 +293,7 @@ fn report(outcome: &train::TrainOutcome) {
     }
 }
 
+/// Lists the recipes, or trains as `args` say and reports the run.
 fn run(args: Args) -> Result<()> {
     if args.list_recipes {
         for r in Recipe::all() {
