@@ -3,9 +3,9 @@
 //! settings, its frozen backbone (the identity for networks trained whole), the head the
 //! trainer fits on the backbone's embeddings, and how backbone and head become the model.
 //!
-//! Every family trains the same way: segment features → [`Backbone::embed`] → one
-//! embedding row per segment, laid out as [`EmbeddingShape`] says → a [`Head`] fitted on
-//! the normalised rows → [`Head::into_model`].
+//! Every family trains the same way: segment features → [`FrozenBackbone::embed`] → one
+//! embedding row per segment, laid out as [`EmbeddingShape`] says → a [`TrainableHead`]
+//! fitted on the normalised rows → [`TrainableHead::into_model`].
 //!
 //! - The tutorial's four networks have the identity backbone: an embedding is the
 //!   segment's features, and the whole network is the head.
@@ -118,23 +118,23 @@ impl ModelFamily {
 
     /// The family's frozen backbone: the identity, or musicnn's read from its wheel
     /// (downloaded into `wheel_dir` once).
-    pub fn load_backbone(&self, wheel_dir: &Path) -> Result<Backbone, String> {
+    pub fn load_backbone(&self, wheel_dir: &Path) -> Result<FrozenBackbone, String> {
         let kind = match self.kind {
             Kind::Tutorial(_) => BackboneKind::Identity,
             Kind::Musicnn => load_musicnn(wheel_dir)?,
         };
-        Ok(Backbone { kind })
+        Ok(FrozenBackbone { kind })
     }
 
     /// The head to fit on `backbone`'s embeddings of segments made with `features`, for
     /// the labels `genres`.
     pub fn head(
         &self,
-        backbone: &Backbone,
+        backbone: &FrozenBackbone,
         features: &FeatureSettings,
         genres: &[String],
         options: &HeadOptions,
-    ) -> Result<Head, String> {
+    ) -> Result<TrainableHead, String> {
         match (&self.kind, &backbone.kind) {
             (Kind::Tutorial(name), BackboneKind::Identity) => {
                 let frames = features.frames_per_segment();
@@ -146,7 +146,7 @@ impl ModelFamily {
                         "--head-from-backbone: {name} has no pretrained back end to start from"
                     ));
                 }
-                Ok(Head {
+                Ok(TrainableHead {
                     architecture,
                     genre: None,
                     from_backbone: false,
@@ -182,7 +182,7 @@ enum BackboneKind {
 
 /// The frozen part of a model, which turns a segment's features into its embedding (the
 /// identity for networks trained whole).
-pub struct Backbone {
+pub struct FrozenBackbone {
     kind: BackboneKind,
 }
 
@@ -220,7 +220,7 @@ fn load_musicnn(wheel_dir: &Path) -> Result<BackboneKind, String> {
     }))
 }
 
-impl Backbone {
+impl FrozenBackbone {
     /// Whether embeddings differ from the features (false for the identity): the input
     /// augmentations of features (masks, gain) then do not apply.
     pub fn embeds(&self) -> bool {
@@ -325,7 +325,7 @@ fn embed_patches(
 
 /// The network the trainer fits on the embeddings, and how it becomes the whole model.
 #[derive(Debug, Clone)]
-pub struct Head {
+pub struct TrainableHead {
     /// The head's own architecture (the whole network for the identity backbone).
     architecture: Architecture,
     /// For a pretrained backbone: the whole model's shape (backbone, head, prior).
@@ -340,7 +340,7 @@ fn musicnn_head(
     backbone: &MusicnnBackbone,
     genres: &[String],
     options: &HeadOptions,
-) -> Result<Head, String> {
+) -> Result<TrainableHead, String> {
     let mut head = default_head(backbone.config.embedding_size(), genres.len());
     head.hidden.clone_from(&options.hidden);
     if options.from_backbone && head.hidden.is_empty() {
@@ -348,7 +348,8 @@ fn musicnn_head(
     }
     head.dropout = options.dropout;
     if options.from_backbone {
-        // Refused before any embedding is computed; the weights come in `Head::start`.
+        // Refused before any embedding is computed; the weights come in
+        // `TrainableHead::start`.
         head.fits(&backbone.network.penultimate_layer(&[], &[]))?;
     }
     let config = MusicnnGenreConfig {
@@ -358,7 +359,7 @@ fn musicnn_head(
         tag_prior: TagPrior::gtzan(options.tag_prior_weight).restricted_to(genres),
     };
     config.tag_prior.validate(genres)?;
-    Ok(Head {
+    Ok(TrainableHead {
         architecture: Architecture::Ann(head),
         genre: Some(config),
         from_backbone: options.from_backbone,
@@ -384,7 +385,7 @@ impl HeadStart {
     }
 }
 
-impl Head {
+impl TrainableHead {
     /// The architecture the trainer fits.
     pub fn architecture(&self) -> &Architecture {
         &self.architecture
@@ -407,7 +408,7 @@ impl Head {
     /// fresh.
     pub fn start(
         &self,
-        backbone: &Backbone,
+        backbone: &FrozenBackbone,
         mean: &[f32],
         std: &[f32],
     ) -> Result<HeadStart, String> {
@@ -428,7 +429,7 @@ impl Head {
     }
 
     /// The whole model: the fitted head `network` on `backbone`, and its architecture.
-    pub fn into_model(self, backbone: Backbone, network: Network) -> (Architecture, Network) {
+    pub fn into_model(self, backbone: FrozenBackbone, network: Network) -> (Architecture, Network) {
         match (self.genre, backbone.kind, network) {
             (Some(config), BackboneKind::Musicnn(m), Network::Ann(head)) => (
                 Architecture::Musicnn(config),

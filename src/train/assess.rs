@@ -6,7 +6,7 @@ use super::corpus::Corpus;
 use super::gather::Gathered;
 use super::{evaluate, predict};
 use crate::card::{Evaluation, PriorScore};
-use crate::models::{EmbeddingShape, Head, Network, TagPrior};
+use crate::models::{EmbeddingShape, Network, TagPrior, TrainableHead};
 
 /// Shares of the tag prior evaluated on validation and reported in the card.
 pub const PRIOR_GRID: [f32; 11] = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
@@ -77,7 +77,7 @@ pub(super) fn assess(
     corpus: &Corpus,
     valid: &Gathered,
     shape: EmbeddingShape,
-    head: &Head,
+    head: &TrainableHead,
     network: &Network,
 ) -> Assessment {
     let device = crate::models::cpu_device();

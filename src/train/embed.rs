@@ -14,7 +14,7 @@ use crate::dataset::{FileError, Track};
 use crate::features::{
     FeatureExtractor, FeatureFrames, FeatureSettings, SegmentFeatures, SegmentSpan,
 };
-use crate::models::Backbone;
+use crate::models::FrozenBackbone;
 
 /// One track's embedding rows: its own cut, and (training tracks only, when asked) a
 /// second cut shifted by half a segment.
@@ -69,7 +69,7 @@ fn cut_track(
 fn embed_track(
     track: &Track,
     extractor: &mut FeatureExtractor,
-    backbone: &Backbone,
+    backbone: &FrozenBackbone,
     shifted: bool,
 ) -> Result<TrackRows, FileError> {
     let (aligned, shifted) = cut_track(&track.path, extractor, shifted)?;
@@ -89,7 +89,7 @@ struct RowCache {
 
 impl RowCache {
     /// The cache of `options` for `backbone`'s rows (`None`: no cache).
-    fn new(options: &TrainOptions, backbone: &Backbone) -> Option<Self> {
+    fn new(options: &TrainOptions, backbone: &FrozenBackbone) -> Option<Self> {
         let dir = options.cache.as_ref()?;
         let (folder, prefix) = backbone.cache_space();
         let dir = folder.map_or_else(|| dir.clone(), |f| dir.join(f));
@@ -148,7 +148,7 @@ impl RowCache {
 
 /// What each worker shares while embedding.
 struct Embedder<'a> {
-    backbone: &'a Backbone,
+    backbone: &'a FrozenBackbone,
     cache: Option<RowCache>,
     bar: ProgressBar,
     hits: AtomicUsize,
@@ -191,7 +191,7 @@ impl Embedder<'_> {
 pub(super) fn embed_all(
     corpus: &Corpus,
     sides: &[Side],
-    backbone: &Backbone,
+    backbone: &FrozenBackbone,
     options: &TrainOptions,
     shifted: bool,
 ) -> Result<Embedded, TrainError> {

@@ -38,7 +38,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::card::{ModelCard, Normalization, TrainingReport};
 use crate::features::FeatureSettings;
-use crate::models::{Backbone, HeadOptions, ModelFamily};
+use crate::models::{FrozenBackbone, HeadOptions, ModelFamily};
 
 /// Why training could not run.
 #[derive(Debug, thiserror::Error)]
@@ -144,7 +144,7 @@ fn uses_shifted_cuts(options: &TrainOptions) -> bool {
 /// embeddings, without the feature augmentations (masks, gain).
 fn head_fit_options(
     options: &TrainOptions,
-    backbone: &Backbone,
+    backbone: &FrozenBackbone,
     train_labels: &[usize],
     classes: usize,
     normalization: &Normalization,

@@ -288,3 +288,66 @@ impl Recipe {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_recipes_are_the_flags_build_sh_passed_and_check() {
+        let all = Recipe::all();
+        let names: Vec<&str> = all.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["musicnn", "ann", "ann-reg", "cnn", "rnn", "cnn-random"]
+        );
+        for r in &all {
+            assert!(r.check().is_ok(), "{}", r.name);
+            assert!(ModelFamily::named(&r.model).is_some(), "{}", r.name);
+        }
+        let musicnn = Recipe::named("musicnn").unwrap();
+        assert!(musicnn.uses_extra_data && musicnn.shifted_segments);
+        assert_eq!(musicnn.tag_prior_weight, 0.4);
+        assert_eq!(musicnn.split, SplitKind::Filtered);
+        let cnn = Recipe::named("cnn").unwrap();
+        assert_eq!(
+            (cnn.mixup, cnn.gain_db, cnn.label_smoothing, cnn.patience),
+            (0.4, 6.0, 0.1, 30)
+        );
+        let random = Recipe::named("cnn-random").unwrap();
+        assert_eq!((random.split, random.epochs), (SplitKind::Random, Some(60)));
+        assert_eq!(random.out_dir, "target/models/cnn-random");
+        assert!(
+            all.iter()
+                .all(|r| !r.uses_extra_data || r.name == "musicnn")
+        );
+        // Without a recipe, the tag prior's share is the shipped one.
+        assert_eq!(Recipe::custom("musicnn").tag_prior_weight, 0.4);
+    }
+
+    #[test]
+    fn a_recipe_that_does_not_use_extra_data_drops_it() {
+        let places = Places {
+            data: "data".into(),
+            extra_data: vec!["excerpts".into()],
+            split_dir: Some("lists".into()),
+            out: "out".into(),
+            cache: None,
+            wheel_dir: "wheel".into(),
+            show_progress: false,
+        };
+        let ann = Recipe::named("ann")
+            .unwrap()
+            .options(places.clone())
+            .unwrap();
+        assert!(ann.extra_data.is_empty());
+        let musicnn = Recipe::named("musicnn").unwrap().options(places).unwrap();
+        assert_eq!(musicnn.extra_data, [PathBuf::from("excerpts")]);
+        assert_eq!(musicnn.fit.learning_rate, 1e-3);
+        let bad = Recipe {
+            mixup: 2.0,
+            ..Recipe::custom("cnn")
+        };
+        assert!(bad.check().unwrap_err().to_string().contains("--mixup"));
+    }
+}

@@ -14,7 +14,7 @@ use crate::card::{
     TrainingReport, WEIGHTS_FILE, WeightsInfo,
 };
 use crate::inference::Classifier;
-use crate::models::{Architecture, Backbone, Head, Network};
+use crate::models::{Architecture, FrozenBackbone, Network, TrainableHead};
 
 /// The card's record of the optimiser and loop settings of a run.
 pub(super) fn hyperparameters(
@@ -39,8 +39,8 @@ pub(super) fn hyperparameters(
 /// `shifted` if the training tracks had a second cut, `fit` as the head was fitted.
 pub(super) fn augmentation_summary(
     options: &TrainOptions,
-    backbone: &Backbone,
-    head: &Head,
+    backbone: &FrozenBackbone,
+    head: &TrainableHead,
     fit: &FitOptions,
     shifted: bool,
 ) -> String {
