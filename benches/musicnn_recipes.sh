@@ -3,11 +3,13 @@
 #
 #   benches/musicnn_recipes.sh [-s "42 1 2"] 'NAME: train args' ['NAME: train args' ...]
 #
-# e.g. benches/musicnn_recipes.sh 'shipped: --tag-prior-weight 0.5' \
-#          'shifted: --tag-prior-weight 0.5 --shifted-segments'
+# e.g. benches/musicnn_recipes.sh 'shipped: --shifted-segments' \
+#          'prior-0.5: --shifted-segments --tag-prior-weight 0.5'
 #
 # Each recipe is trained once per seed on ../shared/data/gtzan + gtzan-excerpts (the
-# fault-filtered split, as `./build.sh train` does) into target/recipes/<name>/<seed>/.
+# fault-filtered split, as `./build.sh train` does) into target/recipes/<name>/<seed>/,
+# from train's defaults for --model musicnn (the shipped recipe, `train --recipe musicnn`,
+# adds --shifted-segments to them).
 # Prints per seed and as the mean: validation tracks, tracks balanced over genres and
 # excerpts at the recipe's tag-prior share, and the head alone (prior 0); then the mean
 # at the shares 0.2-0.6 (every run evaluates each share of the prior). The embeddings
@@ -22,7 +24,7 @@ if [[ ${1:-} == -s ]]; then
     shift 2
 fi
 if (($# == 0)); then
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 fi
 data=${GC_DATA:-../shared/data/gtzan}

@@ -123,3 +123,40 @@ fn a_folder_without_genres_is_refused() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("no genre folders"), "{stderr}");
 }
+
+#[test]
+fn a_manifest_folder_reads_like_train_reads_it() {
+    let dir = TempDir::new("cli-manifest");
+    let data = dir.join("data");
+    // Files in a flat folder; the manifest says which genre each is.
+    write_wav(
+        &data.join("clips/one.wav"),
+        &[synth::tone(110.0, 4.0, 22_050, 0.5)],
+        22_050,
+    );
+    write_wav(
+        &data.join("clips/two.wav"),
+        &[synth::white_noise(7.0, 22_050, 0.3, 2)],
+        22_050,
+    );
+    std::fs::write(
+        data.join("manifest.csv"),
+        "id,genre,split,file\nb.1,noise,train,clips/two.wav\na.1,hum,valid,clips/one.wav\n",
+    )
+    .unwrap();
+    let out = dir.join("m.json");
+    let run = features(&[data.as_os_str(), "--out".as_ref(), out.as_os_str()]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    let json: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(json["mapping"], serde_json::json!(["hum", "noise"]));
+    let labels: Vec<u64> = json["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    // one.wav: 4 s → 1 segment (hum); two.wav: 7 s → 2 segments (noise).
+    assert_eq!(labels, [0, 1, 1]);
+    assert!(json["files"][0].as_str().unwrap().ends_with("one.wav"));
+}

@@ -463,3 +463,96 @@ fn bad_data_folders_get_clear_errors_and_leave_nothing_half_written() {
     assert!(!out.status.success());
     assert!(text(&out).contains("none of the"), "{}", text(&out));
 }
+
+#[test]
+fn the_recipes_are_listed_and_one_ignores_the_places_it_does_not_use() {
+    let out = run(env!("CARGO_BIN_EXE_train"), &["--list-recipes".as_ref()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "musicnn\twww/models/musicnn",
+            "ann\twww/models/ann",
+            "ann-reg\twww/models/ann-reg",
+            "cnn\twww/models/cnn",
+            "rnn\twww/models/rnn",
+            "cnn-random\ttarget/models/cnn-random",
+        ]
+    );
+
+    // cnn-random splits segments at random and trains on --data alone: the extra data
+    // and split lists build.sh passes to every recipe change nothing.
+    let dir = TempDir::new("train-recipe");
+    make_dataset(&dir.join("data"), &["high", "low"]);
+    make_dataset(&dir.join("other"), &["high", "low"]);
+    let recipe = |out: &Path, extra: &[&str]| {
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "--recipe".into(),
+            "cnn-random".into(),
+            "--epochs".into(),
+            "1".into(),
+            "--no-cache".into(),
+            "--data".into(),
+            dir.join("data").into(),
+            "--out".into(),
+            out.into(),
+        ];
+        args.extend(extra.iter().map(Into::into));
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        run(env!("CARGO_BIN_EXE_train"), &args)
+    };
+    let plain = recipe(&dir.join("plain"), &[]);
+    assert!(plain.status.success(), "{}", text(&plain));
+    let other = dir.join("other");
+    let with_places = recipe(
+        &dir.join("places"),
+        &[
+            "--extra-data",
+            other.to_str().unwrap(),
+            "--split-dir",
+            other.to_str().unwrap(),
+        ],
+    );
+    assert!(with_places.status.success(), "{}", text(&with_places));
+    let weights = |d: &str| std::fs::read(dir.join(d).join(WEIGHTS_FILE)).unwrap();
+    assert!(
+        weights("plain") == weights("places"),
+        "the places changed the model"
+    );
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("places").join(CARD_FILE)).unwrap())
+            .unwrap();
+    assert_eq!(card["architecture"]["name"], "cnn");
+    assert!(
+        card["training"]["split"]
+            .as_str()
+            .unwrap()
+            .starts_with("random over segments"),
+        "{card}"
+    );
+    assert_eq!(
+        card["training"]["data"]["source"],
+        dir.join("data").display().to_string()
+    );
+
+    let data = dir.join("data");
+    let unknown = run(
+        env!("CARGO_BIN_EXE_train"),
+        &[
+            "--recipe".as_ref(),
+            "nope".as_ref(),
+            "--data".as_ref(),
+            data.as_os_str(),
+            "--out".as_ref(),
+            dir.join("none").as_os_str(),
+        ],
+    );
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown).contains("unknown recipe"),
+        "{}",
+        text(&unknown)
+    );
+}

@@ -1,4 +1,5 @@
-//! `features`: the tutorial's preprocessing.py as a real tool. Walks `<root>/<genre>/*`,
+//! `features`: the tutorial's preprocessing.py as a real tool. Reads a data folder in any
+//! layout `train` reads (`<root>/<genre>/*`, a `manifest.csv`, GTZAN's and Kaggle's),
 //! computes the MFCCs of each file's 3 s segments on all cores, and writes the tutorial's
 //! JSON layout (`mapping`, `labels`, `mfcc`) plus `files` and the feature settings.
 
@@ -9,7 +10,7 @@ use std::sync::Mutex;
 use anyhow::{Context, Result};
 use clap::Parser;
 use genre_classifier::atomic_file::write_atomically;
-use genre_classifier::dataset::{self, Dataset, LabelledFile};
+use genre_classifier::dataset::{self, Dataset, Track};
 use genre_classifier::features::{
     FeatureExtractor, FeatureFrames, FeatureSettings, PadMode, SegmentFeatures,
 };
@@ -22,7 +23,9 @@ use serde::ser::SerializeSeq;
 #[derive(Parser)]
 #[command(version, about)]
 struct Args {
-    /// Data folder laid out as <root>/<genre>/<file>.{wav,au,mp3,flac,ogg}.
+    /// Data folder: <root>/<genre>/<file>.{wav,au,mp3,flac,ogg}, genres/<genre>/*,
+    /// Data/genres_original/<genre>/*, or a folder with a manifest.csv (columns id, genre,
+    /// file; files relative to the folder).
     root: PathBuf,
     /// Output JSON file (written atomically).
     #[arg(long, short)]
@@ -73,6 +76,83 @@ fn main() -> ExitCode {
     }
 }
 
+/// One extractor per worker thread, each made on its thread's first file (rayon's
+/// `map_init` would make one for every piece it splits the work into).
+struct Extractors {
+    settings: FeatureSettings,
+    slots: Vec<Mutex<Option<FeatureExtractor>>>,
+}
+
+impl Extractors {
+    /// The slots, the first filled with an extractor made now (which checks `settings`).
+    fn new(settings: FeatureSettings) -> Result<Self> {
+        let first = FeatureExtractor::new(settings.clone()).context("feature settings")?;
+        let mut slots: Vec<_> = (0..rayon::current_num_threads())
+            .map(|_| Mutex::new(None))
+            .collect();
+        slots[0] = Mutex::new(Some(first));
+        Ok(Self { settings, slots })
+    }
+
+    /// The first `segments` segments of `track`, with this thread's extractor.
+    fn extract(&self, track: &Track, segments: usize) -> Result<Vec<SegmentFeatures>, String> {
+        let slot = rayon::current_thread_index().unwrap_or(0) % self.slots.len();
+        let fresh = || FeatureExtractor::new(self.settings.clone()).map_err(|e| e.to_string());
+        // The slot is only ever busy if the same thread re-enters (it does not today).
+        match self.slots[slot].try_lock() {
+            Ok(mut slot) => match &mut *slot {
+                Some(extractor) => extract(track, extractor, segments),
+                None => fresh().and_then(|made| extract(track, slot.insert(made), segments)),
+            },
+            Err(_) => fresh().and_then(|mut made| extract(track, &mut made, segments)),
+        }
+    }
+}
+
+/// The segments of every track (`None`: unreadable, named on stderr), on all cores.
+fn extract_all<'a>(
+    tracks: &'a [Track],
+    extractors: &Extractors,
+    segments: usize,
+) -> Vec<(&'a Track, Option<Vec<SegmentFeatures>>)> {
+    let bar = ProgressBar::new(tracks.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} files  {elapsed} (eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let results = tracks
+        .par_iter()
+        .map(|track| {
+            let outcome = extractors.extract(track, segments);
+            bar.inc(1);
+            match outcome {
+                Ok(segments) => (track, Some(segments)),
+                Err(reason) => {
+                    bar.suspend(|| eprintln!("skipped {reason}"));
+                    (track, None)
+                }
+            }
+        })
+        .collect();
+    bar.finish_and_clear();
+    results
+}
+
+/// The data set under `root` (any layout `train` reads), described on stderr.
+fn find(root: &Path) -> Result<Dataset> {
+    let set = Dataset::find(root)?;
+    for empty in &set.empty_folders {
+        eprintln!("note: {} has no audio files; not a genre", empty.display());
+    }
+    eprintln!(
+        "{} files in {} genres: {}",
+        set.tracks.len(),
+        set.genres.len(),
+        set.genres.join(", ")
+    );
+    Ok(set)
+}
+
+/// Computes the features of every file of the data set and writes the JSON.
 fn run(args: Args) -> Result<ExitCode> {
     let settings = FeatureSettings {
         pad_mode: match args.pad_mode {
@@ -81,65 +161,22 @@ fn run(args: Args) -> Result<ExitCode> {
         },
         ..FeatureSettings::default()
     };
-    // One extractor per worker thread, made on its first file (rayon's map_init would make
-    // one for every piece it splits the work into); the first checks the settings.
-    let first = FeatureExtractor::new(settings.clone()).context("feature settings")?;
-    let mut extractors: Vec<Mutex<Option<FeatureExtractor>>> = (0..rayon::current_num_threads())
-        .map(|_| Mutex::new(None))
-        .collect();
-    extractors[0] = Mutex::new(Some(first));
-    let Dataset { genres, files, .. } = dataset::scan(&args.root)?;
-    eprintln!(
-        "{} files in {} genres: {}",
-        files.len(),
-        genres.len(),
-        genres.join(", ")
-    );
-
-    let bar = ProgressBar::new(files.len() as u64).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} files  {elapsed} (eta {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let results: Vec<(&LabelledFile, Option<Vec<SegmentFeatures>>)> = files
-        .par_iter()
-        .map(|file| {
-            let slot = rayon::current_thread_index().unwrap_or(0) % extractors.len();
-            let fresh = || FeatureExtractor::new(settings.clone()).map_err(|e| e.to_string());
-            // The slot is only ever busy if the same thread re-enters (it does not today).
-            let outcome = match extractors[slot].try_lock() {
-                Ok(mut slot) => match &mut *slot {
-                    Some(extractor) => extract(file, extractor, args.segments),
-                    None => {
-                        fresh().and_then(|made| extract(file, slot.insert(made), args.segments))
-                    }
-                },
-                Err(_) => fresh().and_then(|mut made| extract(file, &mut made, args.segments)),
-            };
-            bar.inc(1);
-            match outcome {
-                Ok(segments) => (file, Some(segments)),
-                Err(reason) => {
-                    bar.suspend(|| eprintln!("skipped {reason}"));
-                    (file, None)
-                }
-            }
-        })
-        .collect();
-    bar.finish_and_clear();
-
+    let extractors = Extractors::new(settings.clone())?;
+    let set = find(&args.root)?;
+    let results = extract_all(&set.tracks, &extractors, args.segments);
     let skipped = results.iter().filter(|(_, r)| r.is_none()).count();
     let mut output = Output {
-        mapping: &genres,
+        mapping: &set.genres,
         labels: Vec::new(),
         mfcc: Vec::new(),
         files: Vec::new(),
         settings: &settings,
     };
-    for (file, segments) in &results {
+    for (track, segments) in &results {
         for segment in segments.iter().flatten() {
-            output.labels.push(file.label);
+            output.labels.push(track.label);
             output.mfcc.push(Frames(&segment.features));
-            output.files.push(file.path.display().to_string());
+            output.files.push(track.path.display().to_string());
         }
     }
     let read = results.len() - skipped;
@@ -160,14 +197,16 @@ fn run(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The first `segments` segments of `track`, or why it cannot be read.
 fn extract(
-    file: &LabelledFile,
+    track: &Track,
     extractor: &mut FeatureExtractor,
     segments: usize,
 ) -> Result<Vec<SegmentFeatures>, String> {
-    dataset::extract_file(&file.path, extractor, segments).map_err(|e| e.to_string())
+    dataset::extract_file(&track.path, extractor, segments).map_err(|e| e.to_string())
 }
 
+/// Writes `output` to `path` atomically.
 fn write_json(path: &Path, output: &Output) -> Result<()> {
     write_atomically(path, |w| {
         serde_json::to_writer(w, output).map_err(std::io::Error::from)

