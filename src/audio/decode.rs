@@ -13,12 +13,14 @@ use std::fs::File;
 use std::io::{BufReader, Cursor, ErrorKind, Read, Seek};
 use std::path::{Path, PathBuf};
 
-use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::audio::GenericAudioBufferRef;
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
-use symphonia::core::formats::{FormatOptions, TrackType};
+use symphonia::core::formats::{FormatOptions, FormatReader, Track, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
+use symphonia::core::packet::Packet;
 
 use super::wave_header::read_wave_channels;
 use super::{AudioError, Clip, check_sample_rate};
@@ -190,127 +192,218 @@ fn push_interleaved(mono: &mut Vec<f32>, interleaved: &[f32], channels: usize) {
     );
 }
 
+/// Decodes a file symphonia reads, in its stages: probe the container, pick its audio
+/// track and make its decoder, decode the track's packets, and refuse a file none of
+/// whose packets decoded.
 fn decode_symphonia(
     path: &Path,
     source: impl MediaSource + 'static,
 ) -> Result<DecodedAudio, DecodeError> {
-    let unsupported = |e: &dyn std::fmt::Display| DecodeError::Unsupported {
+    // No file holds more frames than bytes, whatever its header says: the bound on what
+    // is reserved up front.
+    let source_bytes = source.byte_len().unwrap_or(0);
+    let mut format = probe(path, source)?;
+    let track = audio_track(path, format.as_ref())?;
+    let track_id = track.id;
+    // The container's frame count, when it states one: one allocation for the whole song.
+    let expected_frames = track
+        .num_frames
+        .map_or(0, |n| n.min(source_bytes).min(1 << 24) as usize);
+    let mut decoder = make_decoder(path, track)?;
+    let mut song = MonoSong::with_capacity(expected_frames);
+    decode_packets(path, format.as_mut(), decoder.as_mut(), track_id, &mut song)?;
+    song.finish(path)
+}
+
+/// The decoder's "not a supported audio file" error, for `path`.
+fn unsupported(path: &Path, reason: &dyn std::fmt::Display) -> DecodeError {
+    DecodeError::Unsupported {
         path: path.to_owned(),
-        reason: e.to_string(),
-    };
+        reason: reason.to_string(),
+    }
+}
+
+/// The decoder's "corrupt audio" error, for `path`.
+fn corrupt(path: &Path, reason: &dyn std::fmt::Display) -> DecodeError {
+    DecodeError::Corrupt {
+        path: path.to_owned(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Whether a symphonia error is the end of a truncated file, which ends the song early.
+fn is_truncation(error: &SymphoniaError) -> bool {
+    matches!(error, SymphoniaError::IoError(e) if e.kind() == ErrorKind::UnexpectedEof)
+}
+
+/// Finds the container format of `source`, its extension in `path` as a hint.
+fn probe(
+    path: &Path,
+    source: impl MediaSource + 'static,
+) -> Result<Box<dyn FormatReader>, DecodeError> {
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
     }
-    // No file holds more frames than bytes, whatever its header says: the bound on what
-    // is reserved up front.
-    let source_bytes = source.byte_len().unwrap_or(0);
     let stream = MediaSourceStream::new(Box::new(source), Default::default());
-    let mut format = symphonia::default::get_probe()
+    symphonia::default::get_probe()
         .probe(
             &hint,
             stream,
             FormatOptions::default(),
             MetadataOptions::default(),
         )
-        .map_err(|e| unsupported(&e))?;
-    let track = format
+        .map_err(|e| unsupported(path, &e))
+}
+
+/// The container's default audio track.
+fn audio_track<'f>(path: &Path, format: &'f dyn FormatReader) -> Result<&'f Track, DecodeError> {
+    format
         .default_track(TrackType::Audio)
-        .ok_or_else(|| unsupported(&"no audio track"))?;
-    let track_id = track.id;
-    // The container's frame count, when it states one: one allocation for the whole song.
-    let expected_frames = track
-        .num_frames
-        .map_or(0, |n| n.min(source_bytes).min(1 << 24) as usize);
+        .ok_or_else(|| unsupported(path, &"no audio track"))
+}
+
+/// A decoder for `track`, once the rate and channels its parameters state are checked.
+fn make_decoder(path: &Path, track: &Track) -> Result<Box<dyn AudioDecoder>, DecodeError> {
     let params = track
         .codec_params
         .as_ref()
         .and_then(|p| p.audio())
-        .ok_or_else(|| unsupported(&"no audio codec parameters"))?;
+        .ok_or_else(|| unsupported(path, &"no audio codec parameters"))?;
     if let Some(rate) = params.sample_rate {
         check_rate(path, rate)?;
     }
     if let Some(channels) = &params.channels {
         check_channels(path, channels.count() as u64)?;
     }
-    let mut decoder = symphonia::default::get_codecs()
+    symphonia::default::get_codecs()
         .make_audio_decoder(params, &AudioDecoderOptions::default())
-        .map_err(|e| unsupported(&e))?;
+        .map_err(|e| unsupported(path, &e))
+}
 
-    let mut mono = Vec::with_capacity(expected_frames);
-    let mut interleaved: Vec<f32> = Vec::new();
-    let (mut rate, mut channels) = (0u32, 0usize);
-    let mut bad_packets = 0usize;
-    let mut last_error = String::new();
-    loop {
-        let packet = match format.next_packet() {
-            Ok(Some(packet)) => packet,
-            Ok(None) => break,
-            // A truncated file ends early: keep what was decoded.
-            Err(SymphoniaError::IoError(e)) if e.kind() == ErrorKind::UnexpectedEof => break,
-            Err(e) => {
-                return Err(DecodeError::Corrupt {
-                    path: path.to_owned(),
-                    reason: e.to_string(),
-                });
-            }
-        };
+/// Decodes every packet of track `track_id` into `song`, to the end of the file (or of a
+/// truncated file's data), skipping damaged packets as any player does.
+fn decode_packets(
+    path: &Path,
+    format: &mut dyn FormatReader,
+    decoder: &mut dyn AudioDecoder,
+    track_id: u32,
+    song: &mut MonoSong,
+) -> Result<(), DecodeError> {
+    while let Some(packet) = next_packet(path, format)? {
         if packet.track_id != track_id {
             continue;
         }
         match decoder.decode(&packet) {
-            Ok(buffer) => {
-                let spec = buffer.spec();
-                let buffer_channels = spec.channels().count();
-                if buffer_channels == 0 {
-                    continue;
-                }
-                if rate == 0 {
-                    check_rate(path, spec.rate())?;
-                    check_channels(path, buffer_channels as u64)?;
-                    (rate, channels) = (spec.rate(), buffer_channels);
-                } else if spec.rate() != rate || buffer_channels != channels {
-                    return Err(DecodeError::Unsupported {
-                        path: path.to_owned(),
-                        reason: "the stream changes sample rate or channel count".into(),
-                    });
-                }
-                check_length(path, mono.len(), buffer.frames())?;
-                if channels == 1 {
-                    // Mono (GTZAN): straight into the song, without the interleaving copy.
-                    let start = mono.len();
-                    mono.resize(start + buffer.frames(), 0.0);
-                    buffer.copy_to_slice_interleaved::<f32, _>(&mut mono[start..]);
-                } else {
-                    buffer.copy_to_vec_interleaved(&mut interleaved);
-                    push_interleaved(&mut mono, &interleaved, channels);
-                }
-            }
-            // A damaged packet is skipped, like any player does.
-            Err(SymphoniaError::DecodeError(e)) => {
-                bad_packets += 1;
-                last_error = e.to_string();
-            }
-            Err(SymphoniaError::IoError(e)) if e.kind() == ErrorKind::UnexpectedEof => break,
-            Err(e) => {
-                return Err(DecodeError::Corrupt {
-                    path: path.to_owned(),
-                    reason: e.to_string(),
-                });
-            }
+            Ok(buffer) => song.push(path, &buffer)?,
+            Err(SymphoniaError::DecodeError(e)) => song.skip_damaged(e),
+            Err(e) if is_truncation(&e) => break,
+            Err(e) => return Err(corrupt(path, &e)),
         }
     }
-    if mono.is_empty() && bad_packets > 0 {
-        return Err(DecodeError::Corrupt {
-            path: path.to_owned(),
-            reason: format!("none of {bad_packets} packets decoded: {last_error}"),
-        });
+    Ok(())
+}
+
+/// The container's next packet; `None` at the end, and at the early end of a truncated
+/// file (what was decoded is kept).
+fn next_packet(path: &Path, format: &mut dyn FormatReader) -> Result<Option<Packet>, DecodeError> {
+    match format.next_packet() {
+        Ok(packet) => Ok(packet),
+        Err(e) if is_truncation(&e) => Ok(None),
+        Err(e) => Err(corrupt(path, &e)),
     }
-    Ok(DecodedAudio {
-        mono,
-        sample_rate: rate,
-        channels,
-    })
+}
+
+/// The song as symphonia decodes it: mono samples so far, the stream's rate and channels
+/// (0 until the first buffer), and the damaged packets skipped.
+struct MonoSong {
+    /// Channel averages of every frame decoded.
+    mono: Vec<f32>,
+    /// Scratch for one interleaved buffer of a many-channel stream.
+    interleaved: Vec<f32>,
+    /// The stream's sample rate (0 before the first buffer).
+    rate: u32,
+    /// The stream's channel count (0 before the first buffer).
+    channels: usize,
+    /// Packets the decoder refused as damaged.
+    bad_packets: usize,
+    /// What it said of the last one.
+    last_error: String,
+}
+
+impl MonoSong {
+    /// An empty song with room for `frames` samples.
+    fn with_capacity(frames: usize) -> Self {
+        Self {
+            mono: Vec::with_capacity(frames),
+            interleaved: Vec::new(),
+            rate: 0,
+            channels: 0,
+            bad_packets: 0,
+            last_error: String::new(),
+        }
+    }
+
+    /// Adds one decoded buffer as channel averages; a buffer of no channels adds nothing.
+    fn push(&mut self, path: &Path, buffer: &GenericAudioBufferRef<'_>) -> Result<(), DecodeError> {
+        let spec = buffer.spec();
+        let buffer_channels = spec.channels().count();
+        if buffer_channels == 0 {
+            return Ok(());
+        }
+        self.check_spec(path, spec.rate(), buffer_channels)?;
+        check_length(path, self.mono.len(), buffer.frames())?;
+        if self.channels == 1 {
+            // Mono (GTZAN): straight into the song, without the interleaving copy.
+            let start = self.mono.len();
+            self.mono.resize(start + buffer.frames(), 0.0);
+            buffer.copy_to_slice_interleaved::<f32, _>(&mut self.mono[start..]);
+        } else {
+            buffer.copy_to_vec_interleaved(&mut self.interleaved);
+            push_interleaved(&mut self.mono, &self.interleaved, self.channels);
+        }
+        Ok(())
+    }
+
+    /// Takes the first buffer's rate and channels, once checked; refuses a later buffer
+    /// with others.
+    fn check_spec(&mut self, path: &Path, rate: u32, channels: usize) -> Result<(), DecodeError> {
+        if self.rate == 0 {
+            check_rate(path, rate)?;
+            check_channels(path, channels as u64)?;
+            (self.rate, self.channels) = (rate, channels);
+        } else if rate != self.rate || channels != self.channels {
+            return Err(unsupported(
+                path,
+                &"the stream changes sample rate or channel count",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Counts a damaged packet, keeping what the decoder said of it.
+    fn skip_damaged(&mut self, error: &str) {
+        self.bad_packets += 1;
+        self.last_error = error.to_string();
+    }
+
+    /// The decoded song; an error if every packet was damaged.
+    fn finish(self, path: &Path) -> Result<DecodedAudio, DecodeError> {
+        if self.mono.is_empty() && self.bad_packets > 0 {
+            return Err(corrupt(
+                path,
+                &format!(
+                    "none of {} packets decoded: {}",
+                    self.bad_packets, self.last_error
+                ),
+            ));
+        }
+        Ok(DecodedAudio {
+            mono: self.mono,
+            sample_rate: self.rate,
+            channels: self.channels,
+        })
+    }
 }
 
 /// Checks the channels every WAVE header near the start of the file claims, before

@@ -39,6 +39,14 @@ fn has_only_small_factors(mut n: usize) -> bool {
     n == 1
 }
 
+/// [`FeatureError::InvalidSettings`] with `reason()` when `problem` holds.
+fn reject_if(problem: bool, reason: impl FnOnce() -> String) -> Result<(), FeatureError> {
+    if problem {
+        return Err(FeatureError::InvalidSettings(reason()));
+    }
+    Ok(())
+}
+
 /// How each segment is padded at its edges before framing (librosa's `center=True`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -214,104 +222,171 @@ impl FeatureSettings {
     /// first problem. Settings come from model cards, which anyone can write: sizes are
     /// bounded (`MAX_*` above) so that no card makes the extractor allocate gigabytes or
     /// compute for minutes.
+    ///
+    /// The checks run in this order, the later ones relying on the earlier (a rate and a
+    /// hop that are positive before durations and frame counts are computed).
     pub fn validate(&self) -> Result<(), FeatureError> {
-        let bad = |reason: String| Err(FeatureError::InvalidSettings(reason));
-        let nyquist = f64::from(self.sample_rate) / 2.0;
-        if !(MIN_SAMPLE_RATE..=MAX_FEATURE_RATE).contains(&self.sample_rate) {
-            return bad(format!(
-                "sample_rate must be in {MIN_SAMPLE_RATE}..={MAX_FEATURE_RATE} Hz, got {}",
-                self.sample_rate
-            ));
-        }
-        if self.n_fft < 4 || !self.n_fft.is_multiple_of(2) || self.n_fft > MAX_N_FFT {
-            return bad(format!(
-                "n_fft must be even and in 4..={MAX_N_FFT}, got {}",
-                self.n_fft
-            ));
-        }
-        if self.hop_length == 0 {
-            return bad("hop_length must be positive".into());
-        }
-        if self.segment_seconds() > MAX_SEGMENT_SECONDS {
-            return bad(format!(
+        self.check_sample_rate()?;
+        self.check_fft_and_hop()?;
+        self.check_segment_duration()?;
+        self.check_mel_count()?;
+        self.check_log_mel_layout()?;
+        self.check_coefficients()?;
+        self.check_fft_factors()?;
+        self.check_work_budget()?;
+        self.check_mel_band()?;
+        self.check_segment_lengths()?;
+        self.check_decibels()
+    }
+
+    /// The sample rate lies in `MIN_SAMPLE_RATE..=MAX_FEATURE_RATE`.
+    fn check_sample_rate(&self) -> Result<(), FeatureError> {
+        reject_if(
+            !(MIN_SAMPLE_RATE..=MAX_FEATURE_RATE).contains(&self.sample_rate),
+            || {
+                format!(
+                    "sample_rate must be in {MIN_SAMPLE_RATE}..={MAX_FEATURE_RATE} Hz, got {}",
+                    self.sample_rate
+                )
+            },
+        )
+    }
+
+    /// `n_fft` is even and in `4..=MAX_N_FFT`, and the hop is positive.
+    fn check_fft_and_hop(&self) -> Result<(), FeatureError> {
+        reject_if(
+            self.n_fft < 4 || !self.n_fft.is_multiple_of(2) || self.n_fft > MAX_N_FFT,
+            || {
+                format!(
+                    "n_fft must be even and in 4..={MAX_N_FFT}, got {}",
+                    self.n_fft
+                )
+            },
+        )?;
+        reject_if(self.hop_length == 0, || {
+            "hop_length must be positive".into()
+        })
+    }
+
+    /// A segment lasts at most `MAX_SEGMENT_SECONDS`.
+    fn check_segment_duration(&self) -> Result<(), FeatureError> {
+        reject_if(self.segment_seconds() > MAX_SEGMENT_SECONDS, || {
+            format!(
                 "segments of {} samples last {:.1} s; at most {MAX_SEGMENT_SECONDS} s are supported",
                 self.segment_samples,
                 self.segment_seconds()
-            ));
-        }
-        if self.n_mels > MAX_N_MELS {
-            return bad(format!(
-                "n_mels must be at most {MAX_N_MELS}, got {}",
-                self.n_mels
-            ));
-        }
-        // A log-mel segment holds its frames, centred at every hop, with the half window
-        // of lead before it: the last frame's half window after its centre must fit in
-        // the segment's last hop, so n_fft / 2 is exactly a hop (musicnn: 512 and 256).
-        if self.kind == FeatureKind::LogMel
+            )
+        })
+    }
+
+    /// There are at most `MAX_N_MELS` mel bands.
+    fn check_mel_count(&self) -> Result<(), FeatureError> {
+        reject_if(self.n_mels > MAX_N_MELS, || {
+            format!("n_mels must be at most {MAX_N_MELS}, got {}", self.n_mels)
+        })
+    }
+
+    /// A log-mel segment holds its frames, centred at every hop, with the half window of
+    /// lead before it: the last frame's half window after its centre must fit in the
+    /// segment's last hop, so n_fft / 2 is exactly a hop (musicnn: 512 and 256).
+    fn check_log_mel_layout(&self) -> Result<(), FeatureError> {
+        let misfit = self.kind == FeatureKind::LogMel
             && (!self.segment_samples.is_multiple_of(self.hop_length)
-                || self.n_fft / 2 != self.hop_length)
-        {
-            return bad(format!(
+                || self.n_fft / 2 != self.hop_length);
+        reject_if(misfit, || {
+            format!(
                 "log-mel segments must be whole hops ({}) and n_fft/2 exactly a hop, got {} samples and n_fft {}",
                 self.hop_length, self.segment_samples, self.n_fft
-            ));
-        }
-        if self.n_mels == 0 || self.n_mfcc == 0 || self.n_mfcc > self.n_mels {
-            return bad(format!(
-                "need 0 < n_mfcc <= n_mels, got n_mfcc {} and n_mels {}",
-                self.n_mfcc, self.n_mels
-            ));
-        }
-        if !has_only_small_factors(self.n_fft) {
-            return bad(format!(
+            )
+        })
+    }
+
+    /// There are mel bands and coefficients, no more coefficients than bands.
+    fn check_coefficients(&self) -> Result<(), FeatureError> {
+        reject_if(
+            self.n_mels == 0 || self.n_mfcc == 0 || self.n_mfcc > self.n_mels,
+            || {
+                format!(
+                    "need 0 < n_mfcc <= n_mels, got n_mfcc {} and n_mels {}",
+                    self.n_mfcc, self.n_mels
+                )
+            },
+        )
+    }
+
+    /// `n_fft` is a size rustfft computes with its fast butterflies.
+    fn check_fft_factors(&self) -> Result<(), FeatureError> {
+        reject_if(!has_only_small_factors(self.n_fft), || {
+            format!(
                 "n_fft must be a product of 2, 3, 5 and 7 (FFTs of sizes with larger prime \
                  factors are several times slower), got {}",
                 self.n_fft
-            ));
-        }
+            )
+        })
+    }
+
+    /// One segment's FFTs and mel values stay within `MAX_SEGMENT_FFT_WORK` and
+    /// `MAX_SEGMENT_MEL_VALUES`.
+    fn check_work_budget(&self) -> Result<(), FeatureError> {
         let frames = self.frames_per_segment();
-        if frames.saturating_mul(self.n_fft) > MAX_SEGMENT_FFT_WORK
-            || frames.saturating_mul(self.n_mels) > MAX_SEGMENT_MEL_VALUES
-        {
-            return bad(format!(
+        let too_much = frames.saturating_mul(self.n_fft) > MAX_SEGMENT_FFT_WORK
+            || frames.saturating_mul(self.n_mels) > MAX_SEGMENT_MEL_VALUES;
+        reject_if(too_much, || {
+            format!(
                 "{frames} frames of n_fft {} and {} mel bands per segment are more work than \
                  supported (frames × n_fft at most {MAX_SEGMENT_FFT_WORK}, frames × n_mels at \
                  most {MAX_SEGMENT_MEL_VALUES})",
                 self.n_fft, self.n_mels
-            ));
-        }
+            )
+        })
+    }
+
+    /// `0 <= fmin < fmax <= nyquist`.
+    fn check_mel_band(&self) -> Result<(), FeatureError> {
+        let nyquist = f64::from(self.sample_rate) / 2.0;
         // Written so that NaN fails every check.
         let band_ok = self.fmin >= 0.0 && self.fmin < self.fmax && self.fmax <= nyquist;
-        if !band_ok {
-            return bad(format!(
+        reject_if(!band_ok, || {
+            format!(
                 "need 0 <= fmin < fmax <= {nyquist} Hz, got fmin {} and fmax {}",
                 self.fmin, self.fmax
-            ));
-        }
-        if self.segment_samples < self.n_fft {
-            return bad(format!(
+            )
+        })
+    }
+
+    /// A segment holds at least one window, and the shortest song is a sample to a segment.
+    fn check_segment_lengths(&self) -> Result<(), FeatureError> {
+        reject_if(self.segment_samples < self.n_fft, || {
+            format!(
                 "segment_samples ({}) must be at least n_fft ({})",
                 self.segment_samples, self.n_fft
-            ));
-        }
-        if self.min_song_samples == 0 || self.min_song_samples > self.segment_samples {
-            return bad(format!(
-                "min_song_samples must be in 1..={}, got {}",
-                self.segment_samples, self.min_song_samples
-            ));
-        }
+            )
+        })?;
+        reject_if(
+            self.min_song_samples == 0 || self.min_song_samples > self.segment_samples,
+            || {
+                format!(
+                    "min_song_samples must be in 1..={}, got {}",
+                    self.segment_samples, self.min_song_samples
+                )
+            },
+        )
+    }
+
+    /// The decibel conversion's floor and reference are positive and finite, its range
+    /// (when limited) non-negative and finite.
+    fn check_decibels(&self) -> Result<(), FeatureError> {
         let floors_ok = self.amin > 0.0
             && self.ref_power > 0.0
             && self.amin.is_finite()
             && self.ref_power.is_finite();
-        if !floors_ok {
-            return bad("amin and ref_power must be positive and finite".into());
-        }
-        if matches!(self.top_db, Some(t) if !(t >= 0.0 && t.is_finite())) {
-            return bad("top_db must be non-negative and finite".into());
-        }
-        Ok(())
+        reject_if(!floors_ok, || {
+            "amin and ref_power must be positive and finite".into()
+        })?;
+        reject_if(
+            matches!(self.top_db, Some(t) if !(t >= 0.0 && t.is_finite())),
+            || "top_db must be non-negative and finite".into(),
+        )
     }
 
     /// Lists, as `name: ours vs theirs`, every setting that differs from `other`.

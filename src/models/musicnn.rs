@@ -672,17 +672,25 @@ impl Musicnn {
         config: &MusicnnConfig,
         device: &Device,
     ) -> Result<Self, CheckpointError> {
-        let bn = |name: &str, channels: usize| {
-            ChannelAffine::from_checkpoint(ckpt, name, channels, None, device)
-        };
         let mut net = config.init(device);
-        net.input_norm = bn(names::INPUT_BN, 1)?;
+        net.input_norm = ChannelAffine::from_checkpoint(ckpt, names::INPUT_BN, 1, None, device)?;
+        net.load_frontend(ckpt, device)?;
+        net.load_midend(ckpt, device)?;
+        net.load_backend(ckpt, config, device)?;
+        Ok(net)
+    }
 
-        let frontend_blocks = net
+    /// Loads the two timbral and three temporal blocks: conv kernel and bias, batch norm.
+    fn load_frontend(
+        &mut self,
+        ckpt: &TfCheckpoint,
+        device: &Device,
+    ) -> Result<(), CheckpointError> {
+        let frontend_blocks = self
             .timbral
             .iter_mut()
             .zip(names::TIMBRAL)
-            .chain(net.temporal.iter_mut().zip(names::TEMPORAL));
+            .chain(self.temporal.iter_mut().zip(names::TEMPORAL));
         for (block, (conv, norm)) in frontend_blocks {
             let [filters, _, kh, kw] = block.conv.weight.dims();
             let kernel = ckpt.tensor_f32(&format!("{conv}/kernel"), &[kh, kw, 1, filters])?;
@@ -694,10 +702,14 @@ impl Musicnn {
                 device,
             );
             block.conv.bias = Some(bias(ckpt, conv, filters, device)?);
-            block.norm = bn(norm, filters)?;
+            block.norm = ChannelAffine::from_checkpoint(ckpt, norm, filters, None, device)?;
         }
+        Ok(())
+    }
 
-        for (block, (conv, norm)) in net.midend.iter_mut().zip(names::MIDEND) {
+    /// Loads the three mid-end blocks: conv kernel and bias, batch norm.
+    fn load_midend(&mut self, ckpt: &TfCheckpoint, device: &Device) -> Result<(), CheckpointError> {
+        for (block, (conv, norm)) in self.midend.iter_mut().zip(names::MIDEND) {
             // TF convolves a [frames, channels, 1] image with a [7, channels] kernel: a 1-D
             // convolution over time with the channels as its inputs. Its [7, channels, 1,
             // filters] kernel has the memory layout of a [7, 1, channels, filters] HWIO one,
@@ -712,29 +724,29 @@ impl Musicnn {
                 device,
             );
             block.conv.bias = Some(bias(ckpt, conv, filters, device)?);
-            block.norm = bn(norm, filters)?;
+            block.norm = ChannelAffine::from_checkpoint(ckpt, norm, filters, None, device)?;
         }
+        Ok(())
+    }
 
-        // TF flattens the [753, 2] stack of (max, mean) pairs: its feature 2c is the max
-        // of channel c, 2c + 1 the mean. Ours are [max (753), mean (753)].
+    /// Loads the back end: the pooled features' batch norm, the penultimate dense layer
+    /// and its batch norm, the output dense layer.
+    fn load_backend(
+        &mut self,
+        ckpt: &TfCheckpoint,
+        config: &MusicnnConfig,
+        device: &Device,
+    ) -> Result<(), CheckpointError> {
         let channels = config.midend_channels();
-        let order: Vec<usize> = (0..2 * channels)
-            .map(|i| {
-                if i < channels {
-                    2 * i
-                } else {
-                    2 * (i - channels) + 1
-                }
-            })
-            .collect();
-        net.pool_norm = ChannelAffine::from_checkpoint(
+        let order = pooled_order(channels);
+        self.pool_norm = ChannelAffine::from_checkpoint(
             ckpt,
             names::POOL_BN,
             2 * channels,
             Some(&order),
             device,
         )?;
-        net.dense = dense(
+        self.dense = dense(
             ckpt,
             names::DENSE,
             2 * channels,
@@ -742,8 +754,14 @@ impl Musicnn {
             Some(&order),
             device,
         )?;
-        net.dense_norm = bn(names::DENSE_BN, config.backend_units)?;
-        net.output = dense(
+        self.dense_norm = ChannelAffine::from_checkpoint(
+            ckpt,
+            names::DENSE_BN,
+            config.backend_units,
+            None,
+            device,
+        )?;
+        self.output = dense(
             ckpt,
             names::OUTPUT,
             config.backend_units,
@@ -751,8 +769,23 @@ impl Musicnn {
             None,
             device,
         )?;
-        Ok(net)
+        Ok(())
     }
+}
+
+/// Where each of our pooled features is in TF's: TF flattens the [753, 2] stack of
+/// (max, mean) pairs, so its feature 2c is the max of channel c, 2c + 1 the mean. Ours
+/// are [max (753), mean (753)].
+fn pooled_order(channels: usize) -> Vec<usize> {
+    (0..2 * channels)
+        .map(|i| {
+            if i < channels {
+                2 * i
+            } else {
+                2 * (i - channels) + 1
+            }
+        })
+        .collect()
 }
 
 /// Zero frames before and after the patch for a timbral block: 3 + 3.
