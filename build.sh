@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one entry point: ./build.sh [COMMAND]
 #   build (default)  the wasm packages into www/pkg* (and the native tools)
+#   wasm             only the wasm packages
 #   serve [PORT]     build, then serve www/ at http://127.0.0.1:PORT (default 8080, or $PORT)
 #   setup            install only what the build, tests and benchmarks need (test runs it first)
 #   test             every test: Rust unit/integration, wasm in Node, browser end-to-end
@@ -188,6 +189,7 @@ train_models() {
 
 case "${1:-build}" in
     build) build_wasm; build_native ;;
+    wasm) build_wasm ;;
     serve) shift; build_wasm; serve "$@" ;;
     setup) setup ;;
     test) setup; run_tests ;;
@@ -196,5 +198,5 @@ case "${1:-build}" in
     fixtures) tests/fixtures/make_librosa_fixtures.sh ;;
     fuzz) shift; exec fuzz/run.sh "$@" ;;
     train) shift; train_models "$@" ;;
-    *) die "unknown command '$1' (build | setup | serve [PORT] | test | bench | bench-backends | fixtures | fuzz [SECONDS] | train [ARGS])" ;;
+    *) die "unknown command '$1' (build | wasm | setup | serve [PORT] | test | bench | bench-backends | fixtures | fuzz [SECONDS] | train [ARGS])" ;;
 esac
