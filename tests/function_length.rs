@@ -49,7 +49,9 @@ fn opens_js_function(line: &str) -> bool {
     let t = t.strip_prefix("export ").unwrap_or(t);
     let t = t.strip_prefix("async ").unwrap_or(t);
     let t = t.strip_prefix("static ").unwrap_or(t);
-    let control = ["if ", "if(", "for ", "for(", "while ", "switch ", "catch ", "} ", "return "];
+    let control = [
+        "if ", "if(", "for ", "for(", "while ", "switch ", "catch ", "} ", "return ",
+    ];
     if control.iter().any(|c| t.starts_with(c)) || !line.trim_end().ends_with('{') {
         return false;
     }
@@ -99,13 +101,21 @@ fn too_long(dir: &str, ext: &str, max: usize, opens: fn(&str) -> bool) -> Vec<St
 #[test]
 fn no_rust_function_is_over_80_lines() {
     let found = too_long("src", ".rs", MAX_RUST_LINES, opens_rust_function);
-    assert!(found.is_empty(), "functions over {MAX_RUST_LINES} lines:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "functions over {MAX_RUST_LINES} lines:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
 fn no_js_function_is_over_60_lines() {
     let found = too_long("www", ".js", MAX_JS_LINES, opens_js_function);
-    assert!(found.is_empty(), "functions over {MAX_JS_LINES} lines:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "functions over {MAX_JS_LINES} lines:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]

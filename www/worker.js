@@ -350,7 +350,9 @@ async function chunk({ id, channels, last }) {
     postMessage({ type: MSG.SILENT, id, message: messages.silent });
     return;
   }
-  const result = song.accumulator.result();
+  // The song's result from all its embeddings at once, exactly as `classify` and a switch
+  // back to this model compute it (the head's batches decide the last bits).
+  const result = songResult(loaded.model, song.pipelines[0]);
   song.accumulator.free();
   song.accumulator = null;
   song.done = true;

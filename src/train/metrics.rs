@@ -1,14 +1,15 @@
 //! Validation figures: segment and track accuracy, per genre, and the confusion matrix.
 
 use crate::card::{Evaluation, GenreAccuracy};
-use crate::inference::argmax;
+use crate::inference::{SegmentOutput, SongAccumulator, argmax};
 
 fn ratio(hits: usize, total: usize) -> Option<f64> {
     (total > 0).then(|| hits as f64 / total as f64)
 }
 
 /// Evaluates per-segment probabilities against labels; `tracks[i]` names the track of
-/// segment `i`, and a track's verdict is the mean of its segments' probabilities.
+/// segment `i`, and a track's verdict is its song accumulator's (the mean of its
+/// segments' probabilities), as `classify` and the page decide a song's.
 pub fn evaluate(
     probabilities: &[Vec<f32>],
     labels: &[usize],
@@ -18,21 +19,21 @@ pub fn evaluate(
     let classes = genres.len();
     let mut seg_hits = vec![0usize; classes];
     let mut seg_total = vec![0usize; classes];
-    // Track index → (label, summed probabilities), in first-seen order.
-    let mut track_sums: Vec<(usize, usize, Vec<f32>)> = Vec::new();
+    // Track index → (label, its segments' probabilities), in first-seen order.
+    let mut per_track: Vec<(usize, usize, Vec<&[f32]>)> = Vec::new();
     for ((p, &label), &track) in probabilities.iter().zip(labels).zip(tracks) {
         seg_total[label] += 1;
         if argmax(p) == label {
             seg_hits[label] += 1;
         }
-        match track_sums.iter_mut().find(|(t, _, _)| *t == track) {
-            Some((_, _, sum)) => sum.iter_mut().zip(p).for_each(|(s, x)| *s += x),
-            None => track_sums.push((track, label, p.clone())),
+        match per_track.iter_mut().find(|(t, _, _)| *t == track) {
+            Some((_, _, segments)) => segments.push(p),
+            None => per_track.push((track, label, vec![p])),
         }
     }
     let mut confusion = vec![vec![0usize; classes]; classes];
-    for (_, label, sum) in &track_sums {
-        confusion[*label][argmax(sum)] += 1;
+    for (_, label, segments) in &per_track {
+        confusion[*label][track_verdict(segments, genres)] += 1;
     }
     let track_total: Vec<usize> = confusion.iter().map(|row| row.iter().sum()).collect();
     let per_genre: Vec<GenreAccuracy> = (0..classes)
@@ -60,6 +61,24 @@ pub fn evaluate(
         per_genre,
         confusion,
     }
+}
+
+/// The index of the genre a song accumulator gives a track of `segments`.
+fn track_verdict(segments: &[&[f32]], genres: &[String]) -> usize {
+    let mut song = SongAccumulator::new(genres.to_vec(), &[], vec![0.0; segments.len()]);
+    for (i, p) in segments.iter().enumerate() {
+        let output = SegmentOutput {
+            probabilities: p.to_vec(),
+            tags: Vec::new(),
+        };
+        if song.add(i, output).is_err() {
+            return 0;
+        }
+    }
+    song.result()
+        .ok()
+        .and_then(|verdict| genres.iter().position(|g| *g == verdict.genre))
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

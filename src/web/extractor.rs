@@ -230,9 +230,9 @@ impl SongFeatures {
             .map(|c| c.dyn_into::<Float32Array>())
             .collect::<Result<_, _>>()
             .map_err(|_| js_error("channel data must be Float32Arrays"))?;
-        if song.channels == 0 {
-            song.channels = data.len();
-        } else if data.len() != song.channels {
+        // The song's channel count is the first accepted chunk's: a refused chunk
+        // (empty, ragged, not finite) leaves it unset.
+        if song.channels != 0 && data.len() != song.channels {
             return Err(js_error(format!(
                 "a chunk has {} channels; the song has {}",
                 data.len(),
@@ -242,9 +242,11 @@ impl SongFeatures {
         let data: Vec<Vec<f32>> = data.iter().map(Float32Array::to_vec).collect();
         let refs: Vec<&[f32]> = data.iter().map(Vec::as_slice).collect();
         let mono = downmix(&refs).map_err(js_error)?;
+        let channel_count = refs.len();
         drop(data);
         crate::audio::check_finite(&mono, song.envelope.seen, song.sample_rate)
             .map_err(js_error)?;
+        song.channels = channel_count;
         song.envelope.push(&mono);
         let at_rate = match song.resampler.as_mut() {
             Some(r) => r.push(&mono).map_err(js_error)?,
