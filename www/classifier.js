@@ -209,7 +209,7 @@ export class Classifier {
   }
 
   /** Like classify, with everything the widget draws: `{ result, model, info, timings,
-   *  peaks, mfcc (chunks of segments), channels, wasmBytes }`. */
+   *  peaks, features (chunks of segments), channels, wasmBytes }`. */
   async analyse(input, { onProgress, onDecoded, signal } = {}) {
     const start = performance.now();
     if (signal?.aborted) throw cancelled();
@@ -220,7 +220,7 @@ export class Classifier {
     if (this.lastSong !== null) this.forget();
     const song = await this.stream(audio, { onProgress, signal, start });
     return {
-      result: song.result, model: song.model, info: song.info, peaks: song.peaks, mfcc: song.mfcc,
+      result: song.result, model: song.model, info: song.info, peaks: song.peaks, features: song.features,
       channels: audio.sourceChannels ?? audio.numberOfChannels, wasmBytes: song.wasmBytes,
       timings: {
         decodeMs, featureMs: song.featureMs, classifyMs: song.classifyMs, firstSegmentMs: song.firstSegmentMs,
@@ -232,14 +232,14 @@ export class Classifier {
 
   /** Sends decoded `audio` to the worker, a chunk each time it asks for one, and passes on
    *  its progress. Resolves to the worker's 'done' message with the song's `info`, its
-   *  features (`mfcc`) and when the first segment's verdict arrived (ms after `start`). */
+   *  features (`features`, the chunks of segments as they came) and when the first segment's verdict arrived (ms after `start`). */
   stream(audio, { onProgress, signal, start }) {
     const { engine } = this;
     return new Promise((resolve, reject) => {
       let sent = 0;
       let info = null;
       let firstSegmentMs = null;
-      const mfcc = [];
+      const features = [];
       const stop = (error) => {
         engine.finish(id);
         signal?.removeEventListener('abort', abort);
@@ -261,7 +261,7 @@ export class Classifier {
               channels.map((c) => c.buffer));
             break;
           }
-          case MSG.SEGMENTS: mfcc.push(data.features); break;
+          case MSG.SEGMENTS: features.push(data.features); break;
           case MSG.PROGRESS:
             firstSegmentMs ??= performance.now() - start;
             onProgress?.({ done: data.done, total: data.total, segments: data.segments, soFar: data.soFar, info, wasmBytes: data.wasmBytes });
@@ -272,7 +272,7 @@ export class Classifier {
             engine.finish(id);
             signal?.removeEventListener('abort', abort);
             this.lastSong = id;
-            resolve({ ...data, info, mfcc, firstSegmentMs });
+            resolve({ ...data, info, features, firstSegmentMs });
             break;
         }
       });

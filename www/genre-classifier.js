@@ -25,11 +25,11 @@ const HERE = new URL('./', import.meta.url);
 const NO_MODEL = 'no model could be loaded; choose one in the model list';
 
 /** What `lastAnalysis` holds: the result on screen with its timings, and its features. */
-function analysisOf({ info, result, model, timings, wasmBytes, mfcc }) {
+function analysisOf({ info, result, model, timings, wasmBytes, features }) {
   return {
     info, result, model, ...timings, wasmBytes,
     /** The features of each segment (MFCCs or log-mel bands; frames × values, frame-major). */
-    get segments() { return splitSegments(mfcc, info.framesPerSegment * info.featureWidth); },
+    get segments() { return splitSegments(features, info.framesPerSegment * info.featureWidth); },
   };
 }
 

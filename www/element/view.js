@@ -12,7 +12,7 @@ export class ResultView {
   constructor(ui, { compact }) {
     this.ui = ui;
     this.compact = compact;
-    this.song = null;      // what is on screen: { name, info, result, timings, channels, model, peaks, mfcc }
+    this.song = null;      // what is on screen: { name, info, result, timings, channels, model, peaks, features }
     this.labels = [];      // the genres of the model that gave the result, in its order
     this.selected = 0;     // the timeline's selected segment
     this.wire();
@@ -87,13 +87,13 @@ export class ResultView {
 
   renderFeatures() {
     const { ui } = this;
-    const { info, mfcc, peaks } = this.song;
+    const { info, features, peaks } = this.song;
     const spectrogram = info.featureKind === 'log-mel';
-    ui.heatmapTitle.textContent = spectrogram ? 'Log-mel spectrogram (what musicnn hears)' : 'MFCC heatmap';
+    ui.heatmapTitle.textContent = spectrogram ? 'Log-mel spectrogram (what the model hears)' : 'MFCC heatmap';
     ui.heatmapShape.textContent = `${info.featureWidth} ${spectrogram ? 'mel bands' : 'coefficients'} × ${info.segments * info.framesPerSegment} frames (each row scaled to its own range)`;
     if (!this.compact()) {
       drawWaveform(ui.waveform, peaks);
-      drawHeatmap(ui.heatmap, mfcc, info);
+      drawHeatmap(ui.heatmap, features, info);
       drawAxis(ui.heatmapAxis, ui.heatmap, info.segments * info.segmentSeconds);
     }
   }
