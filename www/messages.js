@@ -23,7 +23,8 @@
 //                                              frames × featureWidth each, frame-major
 //   { type: 'progress', id, done, total, segments, soFar, wasmBytes }  segments classified so
 //                                              far, the verdicts of those just done, the verdict
-//                                              of all done so far (Rust's); wasm memory size
+//                                              of all done so far ({ genre, probabilities, tags },
+//                                              from Rust); wasm memory size
 //   { type: 'done', id, result, peaks, model, featureMs, classifyMs, helperPatches, wasmBytes }
 //                                              the song's verdict (as `classify --json`, without file)
 //   { type: 'result', id, model, result, classifyMs }  the answer to 'rerun'

@@ -164,10 +164,15 @@ impl WebSongAccumulator {
         self.song.added()
     }
 
-    /// The verdict on the segments added so far, as if they were the whole song.
+    /// The verdict on the segments added so far, as if they were the whole song:
+    /// `{ genre, probabilities, tags? }`, with `segments` left empty (each segment's
+    /// verdict came from `add`), so that asking after every segment of a two-hour song
+    /// costs the same at its end as at its start.
     #[wasm_bindgen(js_name = soFar)]
     pub fn so_far(&self) -> Result<JsValue, JsError> {
-        to_js(&self.song.so_far().map_err(js_error)?)
+        let mut verdict = self.song.so_far().map_err(js_error)?;
+        verdict.segments = Vec::new();
+        to_js(&verdict)
     }
 
     /// The song's result, once every segment is added: what `classify --json` prints
