@@ -326,6 +326,21 @@ mod tests {
     }
 
     #[test]
+    fn every_shipped_model_has_a_recipe_that_writes_it() {
+        let all = Recipe::all();
+        for (name, _) in crate::models::SHIPPED_MODELS {
+            let recipe = all.iter().find(|r| r.name == name);
+            assert_eq!(
+                recipe.map(|r| r.out_dir.as_str()),
+                Some(format!("www/models/{name}").as_str()),
+                "{name}"
+            );
+        }
+        let shipped = all.iter().filter(|r| r.out_dir.starts_with("www/models/"));
+        assert_eq!(shipped.count(), crate::models::SHIPPED_MODELS.len());
+    }
+
+    #[test]
     fn a_recipe_that_does_not_use_extra_data_drops_it() {
         let places = Places {
             data: "data".into(),
