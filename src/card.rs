@@ -47,6 +47,12 @@ pub struct ModelCard {
     pub parameters: usize,
     /// The weights file this card describes.
     pub weights: WeightsInfo,
+    /// How a song's probabilities are calibrated and when it is unsure (absent in cards
+    /// written before calibration: unscaled, unsure below [`DEFAULT_UNSURE_BELOW`]).
+    ///
+    /// [`DEFAULT_UNSURE_BELOW`]: crate::inference::DEFAULT_UNSURE_BELOW
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<crate::inference::Calibration>,
     /// How the model was trained and how well it did (absent for untrained test models).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training: Option<TrainingReport>,
@@ -93,6 +99,9 @@ impl ModelCard {
             .validate()
             .map_err(|e| ModelError::Card(e.to_string()))?;
         self.architecture.validate().map_err(ModelError::Card)?;
+        if let Some(calibration) = &self.calibration {
+            calibration.check().map_err(ModelError::Card)?;
+        }
         if self.weights.bytes > MAX_WEIGHTS_BYTES {
             return Err(ModelError::TooLarge {
                 what: "weights file the card names".into(),
@@ -264,6 +273,10 @@ pub struct TrainingReport {
     /// Validation figures for each share of the tag prior tried (musicnn only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tag_prior_grid: Vec<PriorScore>,
+    /// How the song probabilities were calibrated on validation, and how sure verdicts
+    /// fared (absent in cards written before calibration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<CalibrationReport>,
     /// Wall-clock training time in seconds (feature extraction excluded).
     pub seconds: f64,
     /// Backend and threads used, for the record.
@@ -282,6 +295,30 @@ pub struct PriorScore {
     pub balanced_track_accuracy: f64,
     /// Accuracy on validation excerpts (absent without excerpts).
     pub excerpt_accuracy: Option<f64>,
+    /// Accuracy balanced over genres on validation tracks and excerpts together (absent
+    /// in cards written before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pooled_balanced_accuracy: Option<f64>,
+}
+
+/// The calibration fitted on validation songs (tracks and excerpts, one song each).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalibrationReport {
+    /// The temperature chosen (lowest negative log-likelihood).
+    pub temperature: f32,
+    /// The confidence below which a song is unsure.
+    pub unsure_below: f32,
+    /// Validation songs it was fitted on.
+    pub songs: usize,
+    /// Expected calibration error (10 bins) of the uncalibrated probabilities.
+    pub expected_calibration_error_before: f64,
+    /// The same after calibration.
+    pub expected_calibration_error_after: f64,
+    /// Share of the sure verdicts that were right.
+    pub sure_accuracy: f64,
+    /// Share of the songs that were unsure.
+    pub unsure_share: f64,
 }
 
 /// What the model was trained on.

@@ -80,3 +80,78 @@ mod tests {
         assert_eq!(s.iter().cloned().fold(f32::MAX, f32::min), -1.0);
     }
 }
+
+/// Pink noise (power falling 3 dB an octave): white noise through Paul Kellet's
+/// economy filter, scaled to peak near `amplitude`.
+pub fn pink_noise(seconds: f64, rate: u32, amplitude: f32, seed: u64) -> Vec<f32> {
+    let (mut b0, mut b1, mut b2) = (0f32, 0f32, 0f32);
+    white_noise(seconds, rate, 1.0, seed)
+        .into_iter()
+        .map(|w| {
+            b0 = 0.99765 * b0 + w * 0.0990460;
+            b1 = 0.96300 * b1 + w * 0.2965164;
+            b2 = 0.57000 * b2 + w * 1.0526913;
+            amplitude * 0.25 * (b0 + b1 + b2 + w * 0.1848)
+        })
+        .collect()
+}
+
+/// Brown noise (power falling 6 dB an octave): leaky integrated white noise.
+pub fn brown_noise(seconds: f64, rate: u32, amplitude: f32, seed: u64) -> Vec<f32> {
+    let mut level = 0f32;
+    white_noise(seconds, rate, 1.0, seed)
+        .into_iter()
+        .map(|w| {
+            level = 0.995 * level + 0.05 * w;
+            amplitude * level
+        })
+        .collect()
+}
+
+/// A sine sweeping linearly from `from` to `to` Hz over `seconds`.
+pub fn sweep(from: f64, to: f64, seconds: f64, rate: u32, amplitude: f32) -> Vec<f32> {
+    let n = (seconds * f64::from(rate)).round() as usize;
+    let rise = (to - from) / seconds;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / f64::from(rate);
+            let phase = 2.0 * std::f64::consts::PI * (from * t + rise * t * t / 2.0);
+            amplitude * libm::sin(phase) as f32
+        })
+        .collect()
+}
+
+/// Near-silence (noise at -80 dBFS) with `clicks` single-sample clicks of `amplitude`,
+/// evenly spaced.
+pub fn clicks(seconds: f64, rate: u32, amplitude: f32, clicks: usize) -> Vec<f32> {
+    let mut out = white_noise(seconds, rate, 1e-4, 7);
+    let step = out.len() / clicks.max(1);
+    for i in (step / 2..out.len()).step_by(step.max(1)) {
+        out[i] = amplitude;
+    }
+    out
+}
+
+/// A held C major triad (three sines).
+pub fn chord(seconds: f64, rate: u32, amplitude: f32) -> Vec<f32> {
+    let notes = [261.63, 329.63, 392.0].map(|f| tone(f, seconds, rate, amplitude / 3.0));
+    (0..notes[0].len())
+        .map(|i| notes.iter().map(|n| n[i]).sum())
+        .collect()
+}
+
+/// The generated signals that are not music, by name, `seconds` long at `rate`: what
+/// the music check must never call music (tests and `examples/music_measures.rs`).
+pub fn not_music(seconds: f64, rate: u32) -> Vec<(&'static str, Vec<f32>)> {
+    vec![
+        ("tone 440 Hz", tone(440.0, seconds, rate, 0.5)),
+        ("tone 100 Hz", tone(100.0, seconds, rate, 0.5)),
+        ("tone 3 kHz", tone(3000.0, seconds, rate, 0.3)),
+        ("sweep", sweep(100.0, 4000.0, seconds, rate, 0.5)),
+        ("white noise", white_noise(seconds, rate, 0.5, 42)),
+        ("pink noise", pink_noise(seconds, rate, 0.5, 43)),
+        ("brown noise", brown_noise(seconds, rate, 0.5, 44)),
+        ("clicks in silence", clicks(seconds, rate, 0.8, 12)),
+        ("held chord", chord(seconds, rate, 0.6)),
+    ]
+}

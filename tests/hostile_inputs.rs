@@ -202,6 +202,7 @@ fn small_ann() -> (ModelCard, Vec<u8>) {
         features,
         parameters: 0,
         weights: WeightsInfo::of(WEIGHTS_FILE, &[]),
+        calibration: None,
         training: None,
     };
     let network = card.architecture.init(&device);

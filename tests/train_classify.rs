@@ -270,6 +270,7 @@ fn exported_weights_load_back_to_identical_outputs() {
             },
             parameters: 0,
             weights: genre_classifier::card::WeightsInfo::of(WEIGHTS_FILE, &[]),
+            calibration: None,
             training: None,
         };
         let weights = Classifier::export_weights(&network, &card).unwrap();

@@ -65,7 +65,8 @@ function engineFor(base) {
   return engines.get(key);
 }
 
-/** An error with a `reason` the widget can show: 'silent', 'cancelled', 'input', 'model', 'live'. */
+/** An error with a `reason` the widget can show: 'silent', 'not-music', 'cancelled', 'input',
+ *  'model', 'live'. */
 export class ClassifyError extends Error {
   constructor(message, reason) {
     super(message);
@@ -267,6 +268,7 @@ export class Classifier {
             onProgress?.({ done: data.done, total: data.total, segments: data.segments, soFar: data.soFar, info, wasmBytes: data.wasmBytes });
             break;
           case MSG.SILENT: stop(new ClassifyError(data.message, 'silent')); break;
+          case MSG.NOT_MUSIC: stop(new ClassifyError(data.message, 'not-music')); break;
           case MSG.ERROR: stop(new ClassifyError(data.message, 'input')); break;
           case MSG.DONE:
             engine.finish(id);

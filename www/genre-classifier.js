@@ -221,8 +221,9 @@ class GenreClassifierElement extends (globalThis.HTMLElement ?? class {}) {
     this.view.clear();
     this.classifier?.forget();
     const message = e.reason === 'silent' ? `“${name}” is ${e.message}.`
-      : e.reason === 'model' ? e.message
-        : `Could not analyse “${name}”: ${e.message}`;
+      : e.reason === 'not-music' ? `“${name}” ${e.message}.`
+        : e.reason === 'model' ? e.message
+          : `Could not analyse “${name}”: ${e.message}`;
     this.fail(message, { reason: e.reason ?? 'input' });
   }
 

@@ -29,6 +29,8 @@
 //                                              the song's verdict (as `classify --json`, without file)
 //   { type: 'result', id, model, result, classifyMs }  the answer to 'rerun'
 //   { type: 'silent', id, message }            the song is silent: there is no genre to tell
+//   { type: 'not-music', id, message }         the song does not sound like music (a tone,
+//                                              noise, speech): the message says which, from Rust
 //   { type: 'decoded', id, samples, sampleRate, sourceRate, channels }  the file, mono at the feature rate
 //   { type: 'live', id, endS, quiet, rms, result, busyMs }  one live window: its verdict
 //                                              (`result`, unless quiet) and the worker's time so far
@@ -52,5 +54,6 @@ export const MSG = Object.freeze({
   DONE: 'done',
   RESULT: 'result',
   SILENT: 'silent',
+  NOT_MUSIC: 'not-music',
   ERROR: 'error',
 });

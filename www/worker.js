@@ -345,9 +345,10 @@ async function chunk({ id, channels, last }) {
     p.extractor = null;
     p.embeddings = [concat(p.embeddings)];
   }
-  if (end.silent) {
+  if (end.silent || end.notMusic) {
     forget(id);
-    postMessage({ type: MSG.SILENT, id, message: messages.silent });
+    postMessage(end.silent ? { type: MSG.SILENT, id, message: messages.silent }
+      : { type: MSG.NOT_MUSIC, id, message: end.notMusic });
     return;
   }
   // The song's result from all its embeddings at once, exactly as `classify` and a switch

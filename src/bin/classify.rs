@@ -7,7 +7,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 use genre_classifier::audio::SILENCE_MESSAGE;
 use genre_classifier::audio::decode::load_clip;
-use genre_classifier::features::FeatureExtractor;
+use genre_classifier::features::{FeatureExtractor, MusicEvidence, NOT_MUSIC_MESSAGE};
 use genre_classifier::inference::{Classification, Classifier, load_model_dir};
 use genre_classifier::models::{DEFAULT_MODEL, cpu_device};
 use rayon::prelude::*;
@@ -56,6 +56,13 @@ fn classify_file(
     let segments = extractor
         .song(&clip.samples)
         .with_context(|| path.display().to_string())?;
+    let mut evidence = MusicEvidence::default();
+    for segment in &segments {
+        evidence.add_features(&segment.features, extractor.settings().kind);
+    }
+    if let Some(reason) = evidence.not_music() {
+        bail!("{} {NOT_MUSIC_MESSAGE}: {reason}", path.display());
+    }
     classifier
         .classify(&segments)
         .with_context(|| path.display().to_string())

@@ -66,6 +66,11 @@ struct Args {
     /// model's: loop for musicnn, as its training did; silence for the tutorial's).
     #[arg(long, value_parser = ["loop", "silence"])]
     short_fill: Option<String>,
+    /// Loudness every segment is brought to before its features, in LUFS (EBU R128
+    /// short-term), or "off" to keep segments as recorded (default: the recipe's; off
+    /// for a custom run).
+    #[arg(long, value_name = "LUFS", allow_hyphen_values = true)]
+    segment_loudness: Option<String>,
     /// Split: random (over segments, the tutorial's), track (random by track), filtered
     /// (the fault-filtered lists in --split-dir) [default: track].
     #[arg(long)]
@@ -244,6 +249,9 @@ fn recipe(args: &Args) -> Result<Recipe> {
             PadMode::Constant
         });
     }
+    if let Some(target) = &args.segment_loudness {
+        r.segment_loudness_lufs = parse_loudness(target)?;
+    }
     if let Some(fill) = &args.short_fill {
         r.short_fill = Some(if fill == "loop" {
             ShortSongFill::Loop
@@ -252,6 +260,17 @@ fn recipe(args: &Args) -> Result<Recipe> {
         });
     }
     Ok(r)
+}
+
+/// `--segment-loudness`: "off" or a loudness in LUFS.
+fn parse_loudness(value: &str) -> Result<Option<f64>> {
+    if value == "off" {
+        return Ok(None);
+    }
+    let lufs = value.parse::<f64>().map_err(|_| {
+        anyhow::anyhow!("--segment-loudness: expected LUFS such as -20, or off; got {value:?}")
+    })?;
+    Ok(Some(lufs))
 }
 
 /// Where the run reads and writes, from the flags.

@@ -133,10 +133,15 @@ impl FeatureExtractor {
             });
         }
         self.mel_db.resize(n_frames * n_mels, 0.0);
+        let factor = match s.segment_loudness_lufs {
+            Some(target) => super::loudness::power_factor(samples, s.sample_rate, target)?,
+            None => 1.0,
+        };
         match s.kind {
             FeatureKind::Mfcc => {
                 // Centred frames: the first starts half a window before the signal.
                 self.mel_power(samples, n_fft / 2, n_frames)?;
+                scale(&mut self.mel_db, factor);
                 let s = &self.settings;
                 power_to_db(&mut self.mel_db, s.amin, s.ref_power, s.top_db);
                 for (mel_row, coeffs) in self
@@ -149,6 +154,7 @@ impl FeatureExtractor {
             }
             FeatureKind::LogMel => {
                 self.mel_power(samples, 0, n_frames)?;
+                scale(&mut self.mel_db, factor);
                 for (o, &p) in out.iter_mut().zip(&self.mel_db) {
                     *o = musicnn_log_compression(p);
                 }
@@ -205,6 +211,14 @@ impl FeatureExtractor {
             self.filterbank.apply(&self.power, mel_row);
         }
         Ok(())
+    }
+}
+
+/// Multiplies every value by `factor` (nothing to do for 1, the settings without a
+/// loudness target: their features stay bit for bit what they were).
+fn scale(values: &mut [f32], factor: f32) {
+    if factor != 1.0 {
+        values.iter_mut().for_each(|v| *v *= factor);
     }
 }
 

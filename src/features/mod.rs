@@ -3,7 +3,9 @@
 
 mod extractor;
 mod live;
+pub mod loudness;
 mod mel;
+mod music_check;
 mod segments;
 mod settings;
 mod stream;
@@ -11,6 +13,7 @@ mod stream;
 pub use extractor::{FeatureExtractor, FeatureFrames};
 pub use live::{LIVE_HOP_SECONDS, LiveError, LiveFeatures, LiveWindow, QUIET_RMS};
 pub use mel::{MelFilterbank, hz_to_mel, mel_to_hz};
+pub use music_check::{MusicEvidence, NOT_MUSIC_MESSAGE, SegmentSignal};
 pub use segments::{SegmentSpan, plan_segments, segment_samples};
 pub use settings::{FeatureKind, FeatureSettings, PadMode, ShortSongFill};
 pub use stream::SegmentStream;
@@ -77,6 +80,9 @@ pub enum FeatureError {
     /// A sample is NaN or infinite.
     #[error("sample {0} is not a finite number")]
     NonFiniteSample(usize),
+    /// The loudness meter refused the segment (a bug, reported rather than panicking).
+    #[error("loudness could not be measured: {0}")]
+    Loudness(String),
     /// The FFT refused its buffers (a bug, reported rather than panicking).
     #[error("FFT failed: {0}")]
     Fft(String),

@@ -22,6 +22,8 @@ pub const MAX_SEGMENT_SECONDS: f64 = 30.0;
 pub const MAX_SEGMENT_FFT_WORK: usize = 1 << 22;
 /// Most mel values in one segment, frames × `n_mels` (the tutorial's: 130 × 128).
 pub const MAX_SEGMENT_MEL_VALUES: usize = 1 << 22;
+/// Quietest loudness target a card may ask segments to be brought to, in LUFS.
+pub const MIN_LOUDNESS_LUFS: f64 = -70.0;
 
 /// Whether `n` is a product of 2, 3, 5 and 7 only: the FFT sizes rustfft computes with
 /// its fast butterflies. Larger prime factors go through Rader's or Bluestein's algorithm,
@@ -123,6 +125,11 @@ pub struct FeatureSettings {
     /// Dynamic range kept below each segment's loudest mel bin, in dB (`None`: unlimited;
     /// MFCC only).
     pub top_db: Option<f64>,
+    /// Short-term loudness (EBU R128) every segment is brought to before its features, in
+    /// LUFS (`None`, and absent in older cards: segments as recorded). See
+    /// [`loudness`](super::loudness).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment_loudness_lufs: Option<f64>,
 }
 
 impl Default for FeatureSettings {
@@ -144,6 +151,7 @@ impl Default for FeatureSettings {
             amin: 1e-10,
             ref_power: 1.0,
             top_db: Some(80.0),
+            segment_loudness_lufs: None,
         }
     }
 }
@@ -175,6 +183,7 @@ impl FeatureSettings {
             amin: 1e-10,
             ref_power: 1.0,
             top_db: None,
+            segment_loudness_lufs: None,
         }
     }
 
@@ -236,7 +245,16 @@ impl FeatureSettings {
         self.check_work_budget()?;
         self.check_mel_band()?;
         self.check_segment_lengths()?;
-        self.check_decibels()
+        self.check_decibels()?;
+        self.check_loudness_target()
+    }
+
+    /// A loudness target, when set, lies in `MIN_LOUDNESS_LUFS..=0`.
+    fn check_loudness_target(&self) -> Result<(), FeatureError> {
+        reject_if(
+            matches!(self.segment_loudness_lufs, Some(t) if !(MIN_LOUDNESS_LUFS..=0.0).contains(&t)),
+            || format!("segment_loudness_lufs must be in {MIN_LOUDNESS_LUFS}..=0 LUFS"),
+        )
     }
 
     /// The sample rate lies in `MIN_SAMPLE_RATE..=MAX_FEATURE_RATE`.

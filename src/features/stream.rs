@@ -7,8 +7,8 @@
 //! [`FeatureExtractor::song`] on the whole song.
 
 use super::{
-    FeatureError, FeatureExtractor, FeatureSettings, SegmentFeatures, SegmentSpan, plan_segments,
-    segment_samples,
+    FeatureError, FeatureExtractor, FeatureSettings, MusicEvidence, SegmentFeatures, SegmentSpan,
+    plan_segments, segment_samples,
 };
 
 /// A song in progress: its planned segments and the samples still needed.
@@ -22,6 +22,7 @@ pub struct SegmentStream {
     received: usize,
     total: usize,
     peak: f32,
+    evidence: MusicEvidence,
 }
 
 impl SegmentStream {
@@ -36,6 +37,7 @@ impl SegmentStream {
             received: 0,
             total: total_samples,
             peak: 0.0,
+            evidence: MusicEvidence::default(),
         })
     }
 
@@ -62,6 +64,11 @@ impl SegmentStream {
     /// The loudest absolute sample value so far.
     pub fn peak(&self) -> f32 {
         self.peak
+    }
+
+    /// What the segments so far say about whether the song is music.
+    pub fn music_evidence(&self) -> &MusicEvidence {
+        &self.evidence
     }
 
     /// True once every announced sample has arrived and every segment is computed.
@@ -111,10 +118,10 @@ impl SegmentStream {
                 ..span
             };
             let samples = segment_samples(&self.buffer, local, extractor.settings());
-            done.push(SegmentFeatures {
-                span,
-                features: extractor.compute(&samples)?,
-            });
+            let features = extractor.compute(&samples)?;
+            self.evidence
+                .add_features(&features, extractor.settings().kind);
+            done.push(SegmentFeatures { span, features });
             self.next += 1;
         }
         // Keep only what the next segment needs (an end-aligned last segment reaches

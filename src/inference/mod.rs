@@ -7,6 +7,7 @@
 //! [`SongAccumulator`] ([`Classifier::new_song`], [`Classifier::add_to_song`]) → the
 //! song's [`Classification`]. Embeddings are what a caller keeps per song.
 
+mod calibration;
 mod error;
 mod song;
 mod verdict;
@@ -14,6 +15,7 @@ mod weights;
 
 use burn::prelude::*;
 
+pub use calibration::{Calibration, DEFAULT_UNSURE_BELOW, scale_by_temperature};
 pub use error::ModelError;
 pub use song::{SegmentOutput, SongAccumulator, TOP_TAGS};
 pub use verdict::{Classification, GenreProbabilities, SegmentVerdict, TagScore, argmax};
@@ -238,11 +240,10 @@ impl Classifier {
     /// A song whose segments start at `starts` (seconds), to add segments to as their
     /// embeddings are known.
     pub fn new_song(&self, starts: Vec<f64>) -> SongAccumulator {
-        SongAccumulator::new(
-            self.card.labels.clone(),
-            self.card.architecture.tag_names(),
-            starts,
-        )
+        let architecture = &self.card.architecture;
+        SongAccumulator::new(self.card.labels.clone(), architecture.tag_names(), starts)
+            .with_calibration(self.card.calibration.unwrap_or_default())
+            .with_tag_labels(architecture.tag_labels(&self.card.labels))
     }
 
     /// Adds the segments from `first` on, given by their embeddings (concatenated), to

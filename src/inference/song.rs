@@ -5,7 +5,8 @@
 //! all aggregate through it, so a song's verdict is computed in one place.
 
 use super::ModelError;
-use super::verdict::{Classification, GenreProbabilities, SegmentVerdict, TagScore};
+use super::calibration::Calibration;
+use super::verdict::{Classification, GenreProbabilities, SegmentVerdict, TagScore, argmax};
 
 /// Tags listed with a verdict, strongest first.
 pub const TOP_TAGS: usize = 5;
@@ -27,6 +28,10 @@ pub struct SongAccumulator {
     tag_names: &'static [&'static str],
     starts: Vec<f64>,
     segments: Vec<Option<SegmentOutput>>,
+    calibration: Calibration,
+    /// For each tag, the label it speaks for when it contradicts a verdict (`None`: the
+    /// tag names no label plainly).
+    tag_labels: Vec<Option<usize>>,
 }
 
 impl SongAccumulator {
@@ -39,7 +44,23 @@ impl SongAccumulator {
             tag_names,
             starts,
             segments,
+            calibration: Calibration::default(),
+            tag_labels: Vec::new(),
         }
+    }
+
+    /// The song, its probabilities calibrated by `calibration`.
+    pub fn with_calibration(self, calibration: Calibration) -> Self {
+        Self {
+            calibration,
+            ..self
+        }
+    }
+
+    /// The song, whose verdict notes when its strongest listed tag that names a label
+    /// speaks for another one (`tag_labels[t]`: the label tag `t` names).
+    pub fn with_tag_labels(self, tag_labels: Vec<Option<usize>>) -> Self {
+        Self { tag_labels, ..self }
     }
 
     /// Number of segments the song has.
@@ -91,12 +112,20 @@ impl SongAccumulator {
             .iter()
             .filter_map(|&i| self.segments[i].as_ref())
             .collect();
-        let probabilities = GenreProbabilities::new(&self.labels, &mean_probabilities(&outputs));
+        let mut mean = mean_probabilities(&outputs);
+        self.calibration.apply(&mut mean);
+        let confidence = mean.get(argmax(&mean)).copied().unwrap_or(0.0);
+        let probabilities = GenreProbabilities::new(&self.labels, &mean);
+        let genre = probabilities.top().to_owned();
+        let tags = self.top_tags(&outputs);
         Ok(Classification {
-            genre: probabilities.top().to_owned(),
+            tags_lean: self.tags_lean(&tags, &genre),
+            genre,
+            confidence,
+            unsure: self.calibration.is_unsure(confidence),
             probabilities,
             segments: done.iter().map(|&i| self.segment_verdict(i)).collect(),
-            tags: self.top_tags(&outputs),
+            tags,
         })
     }
 
@@ -126,6 +155,16 @@ impl SongAccumulator {
             genre: probabilities.top().to_owned(),
             probabilities,
         }
+    }
+
+    /// The label the first of `tags` that names one speaks for, when it is not `genre`.
+    fn tags_lean(&self, tags: &[TagScore], genre: &str) -> Option<String> {
+        let named = tags.iter().find_map(|t| {
+            let index = self.tag_names.iter().position(|n| *n == t.tag)?;
+            self.tag_labels.get(index).copied().flatten()
+        })?;
+        let label = self.labels.get(named)?;
+        (label != genre).then(|| label.clone())
     }
 
     /// The mean over `outputs` of each tag, strongest [`TOP_TAGS`] first.

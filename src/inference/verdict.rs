@@ -69,7 +69,13 @@ pub struct SegmentVerdict {
 pub struct Classification {
     /// The most probable genre of the song.
     pub genre: String,
-    /// The song's genre probabilities.
+    /// The song's top probability after calibration: how often a verdict this sure was
+    /// right on validation.
+    pub confidence: f32,
+    /// Whether the model is unsure: `confidence` is below the card's threshold, chosen on
+    /// validation (see [`Calibration`](super::Calibration)).
+    pub unsure: bool,
+    /// The song's genre probabilities, calibrated.
     pub probabilities: GenreProbabilities,
     /// Per segment, in time order.
     pub segments: Vec<SegmentVerdict>,
@@ -77,6 +83,10 @@ pub struct Classification {
     /// segments, most probable first); empty for the tutorial networks.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<TagScore>,
+    /// The genre the strongest listed tag that names a genre speaks for, when it is not
+    /// `genre` (the backbone's tags and the verdict disagree); absent when they agree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags_lean: Option<String>,
 }
 
 /// One of the backbone's tags with its probability.

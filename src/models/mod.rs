@@ -275,6 +275,15 @@ impl Architecture {
         }
     }
 
+    /// For each of [`tag_names`](Self::tag_names), the label it plainly names, if any
+    /// (see [`TagPrior::plain_labels`]); empty for networks without tags.
+    pub fn tag_labels(&self, labels: &[String]) -> Vec<Option<usize>> {
+        match self {
+            Self::Musicnn(c) => c.tag_prior.plain_labels(labels, self.tag_names()),
+            _ => Vec::new(),
+        }
+    }
+
     /// Blends a segment's head probabilities (label order) with the prior its embedding's
     /// tags give, in place; nothing for networks without a prior.
     pub fn apply_prior(&self, labels: &[String], probabilities: &mut [f32], embedding: &[f32]) {

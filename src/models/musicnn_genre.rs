@@ -111,6 +111,30 @@ impl TagPrior {
         }
     }
 
+    /// For each tag of `tag_names`, the label it speaks for when the verdict is another:
+    /// only genres one of whose tags contains the genre's own name (ignoring case, spaces
+    /// and hyphens: "Hip-Hop" for hiphop, "rock" for rock) speak through their tags.
+    /// Classical's "instrumental" and disco's "dance" are evidence for the prior, but a
+    /// jazz song tagged "instrumental" does not lean classical.
+    pub fn plain_labels(&self, labels: &[String], tag_names: &[&str]) -> Vec<Option<usize>> {
+        let plain = |s: &str| s.to_lowercase().replace(['-', ' '], "");
+        let speaking: Vec<(usize, &GenreTags)> = self
+            .map
+            .iter()
+            .filter(|e| e.tags.iter().any(|t| plain(t).contains(&plain(&e.genre))))
+            .filter_map(|e| Some((labels.iter().position(|l| *l == e.genre)?, e)))
+            .collect();
+        tag_names
+            .iter()
+            .map(|name| {
+                speaking
+                    .iter()
+                    .find(|(_, e)| e.tags.iter().any(|t| t == name))
+                    .map(|(label, _)| *label)
+            })
+            .collect()
+    }
+
     /// The same prior with only the entries of genres among `labels` (a data set with
     /// other genres keeps the map's entries that apply to it).
     pub fn restricted_to(mut self, labels: &[String]) -> Self {

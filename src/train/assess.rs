@@ -2,10 +2,12 @@
 //! tracks and apart for the extra folders' (excerpts); with a tag prior, at the card's
 //! share of it and at every share of [`PRIOR_GRID`].
 
+use super::calibrate::{Songs, calibrate};
 use super::corpus::Corpus;
 use super::gather::Gathered;
 use super::{evaluate, predict};
-use crate::card::{Evaluation, PriorScore};
+use crate::card::{CalibrationReport, Evaluation, PriorScore};
+use crate::inference::Calibration;
 use crate::models::{EmbeddingShape, Network, TagPrior, TrainableHead};
 
 /// Shares of the tag prior evaluated on validation and reported in the card.
@@ -20,6 +22,9 @@ pub(super) struct Assessment {
     pub excerpts: Option<Evaluation>,
     /// The figures at each share of the tag prior.
     pub grid: Vec<PriorScore>,
+    /// The calibration fitted on all validation songs at the card's share, and its
+    /// figures.
+    pub calibration: Option<(Calibration, CalibrationReport)>,
 }
 
 /// The validation segments' probabilities under the head, blended with `prior` at
@@ -96,20 +101,26 @@ pub(super) fn assess(
             .iter()
             .map(|&weight| {
                 let (tracks, excerpts) = at(weight);
+                let p = blended(&probabilities, valid, prior, weight, genres);
+                let pooled = evaluate(&p, &valid.labels, &valid.tracks, genres);
                 PriorScore {
                     weight,
                     track_accuracy: tracks.track_accuracy,
                     balanced_track_accuracy: tracks.balanced_track_accuracy,
                     excerpt_accuracy: excerpts.map(|e| e.track_accuracy),
+                    pooled_balanced_accuracy: Some(pooled.balanced_track_accuracy),
                 }
             })
             .collect(),
         None => Vec::new(),
     };
-    let (tracks, excerpts) = at(prior.map_or(0.0, |p| p.weight));
+    let weight = prior.map_or(0.0, |p| p.weight);
+    let (tracks, excerpts) = at(weight);
+    let p = blended(&probabilities, valid, prior, weight, genres);
     Assessment {
         tracks,
         excerpts,
         grid,
+        calibration: calibrate(&Songs::of(&p, &valid.labels, &valid.tracks)),
     }
 }

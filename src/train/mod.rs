@@ -7,6 +7,7 @@
 
 mod assess;
 mod cache;
+mod calibrate;
 mod corpus;
 mod embed;
 mod fit;
@@ -214,6 +215,7 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
         validation: assessment.tracks,
         excerpts: assessment.excerpts,
         tag_prior_grid: assessment.grid,
+        calibration: assessment.calibration.as_ref().map(|c| c.1.clone()),
         seconds,
         backend: format!("burn flex, {} threads", rayon::current_num_threads()),
     };
@@ -225,6 +227,7 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
         normalization,
         &network,
         report,
+        assessment.calibration.map(|c| c.0),
     );
     report::write_outcome(options, card, &network, skipped, embedded.cached)
 }

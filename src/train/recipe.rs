@@ -62,6 +62,9 @@ pub struct Recipe {
     pub pad_mode: Option<PadMode>,
     /// How songs shorter than a segment are filled (`None`: the family's).
     pub short_fill: Option<ShortSongFill>,
+    /// The loudness every segment is brought to before its features, in LUFS (`None`:
+    /// segments as recorded; see `features::loudness`).
+    pub segment_loudness_lufs: Option<f64>,
 }
 
 /// Where a run reads and writes: what a recipe leaves to the caller.
@@ -112,6 +115,7 @@ impl Recipe {
             head_from_backbone: false,
             pad_mode: None,
             short_fill: None,
+            segment_loudness_lufs: None,
         }
     }
 
@@ -229,6 +233,7 @@ impl Recipe {
         FeatureSettings {
             pad_mode: self.pad_mode.unwrap_or(base.pad_mode),
             short_song_fill: self.short_fill.unwrap_or(base.short_song_fill),
+            segment_loudness_lufs: self.segment_loudness_lufs,
             ..base
         }
     }

@@ -13,7 +13,7 @@ use crate::card::{
     CARD_FILE, CARD_FORMAT, CARD_VERSION, Hyperparameters, ModelCard, Normalization,
     TrainingReport, WEIGHTS_FILE, WeightsInfo,
 };
-use crate::inference::Classifier;
+use crate::inference::{Calibration, Classifier};
 use crate::models::{Architecture, FrozenBackbone, Network, TrainableHead};
 
 /// The card's record of the optimiser and loop settings of a run.
@@ -84,6 +84,7 @@ pub(super) fn model_card(
     normalization: Normalization,
     network: &Network,
     training: TrainingReport,
+    calibration: Option<Calibration>,
 ) -> ModelCard {
     ModelCard {
         format: CARD_FORMAT.into(),
@@ -94,6 +95,7 @@ pub(super) fn model_card(
         features: options.features.clone(),
         normalization,
         weights: WeightsInfo::of(WEIGHTS_FILE, &[]),
+        calibration,
         training: Some(training),
     }
 }

@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 
 use super::{js_error, js_sample_rate, settings_from_js};
 use crate::audio::{SILENCE_PEAK, StreamResampler, downmix};
-use crate::features::{FeatureExtractor, FeatureSettings, SegmentStream};
+use crate::features::{FeatureExtractor, FeatureSettings, NOT_MUSIC_MESSAGE, SegmentStream};
 
 /// Facts about a song, returned when it is begun.
 #[derive(serde::Serialize)]
@@ -37,6 +37,9 @@ struct SongEnd {
     peak: f32,
     /// Nothing louder than [`SILENCE_PEAK`] (-60 dBFS): there is nothing to classify.
     silent: bool,
+    /// Why the song does not sound like music ("does not sound like music: it is a pure
+    /// tone"), if it does not (see [`MusicEvidence`](crate::features::MusicEvidence)).
+    not_music: Option<String>,
 }
 
 /// Pushes samples at the feature rate into a song's stream; the features of the segments
@@ -261,7 +264,7 @@ impl SongFeatures {
         self.song.as_ref().map_or(0, |s| s.stream.segments_done())
     }
 
-    /// Checks that the whole song arrived, and says whether it is silent.
+    /// Checks that the whole song arrived, and says whether it is silent or not music.
     #[wasm_bindgen(js_name = finishSong)]
     pub fn finish_song(&self) -> Result<JsValue, JsError> {
         let song = self
@@ -270,9 +273,11 @@ impl SongFeatures {
             .ok_or_else(|| js_error("no song begun: call beginSong first"))?;
         song.stream.finish().map_err(js_error)?;
         let peak = song.stream.peak();
+        let not_music = song.stream.music_evidence().not_music();
         serde_wasm_bindgen::to_value(&SongEnd {
             peak,
             silent: peak < SILENCE_PEAK,
+            not_music: not_music.map(|reason| format!("{NOT_MUSIC_MESSAGE}: {reason}")),
         })
         .map_err(js_error)
     }
