@@ -213,6 +213,12 @@ ensure_pip() {
     python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
 }
 
+# --- Test speech ----------------------------------------------------------------------
+# The music check's tests speak with espeak-ng (a spoken weather report is not music).
+ensure_speech() {
+    command -v espeak-ng >/dev/null || apt_install espeak-ng
+}
+
 # `./build.sh setup`: installs everything the build, the tests and the benchmarks need,
 # each thing only when it is missing. `test` runs it first; the other commands call the
 # parts they use.
@@ -223,6 +229,7 @@ setup() {
     ensure_rust_components
     ensure_browser_tools
     ensure_python
+    ensure_speech
     log "setup done in $((SECONDS - start)) s: wasm build with ${WASM_CARGO[*]}, $(wasm-bindgen --version), node $(node --version), $("${CHROMIUM:-/usr/bin/chromium}" --version 2>/dev/null | head -1)"
 }
 

@@ -155,3 +155,13 @@ pub fn not_music(seconds: f64, rate: u32) -> Vec<(&'static str, Vec<f32>)> {
         ("held chord", chord(seconds, rate, 0.6)),
     ]
 }
+
+/// `samples` played `db` decibels louder (or quieter), clipped at full scale as a
+/// limiter-less master would be: the level shifts the verdict must not follow.
+pub fn gain_shifted(samples: &[f32], db: f32) -> Vec<f32> {
+    let gain = 10f32.powf(db / 20.0);
+    samples.iter().map(|s| (s * gain).clamp(-1.0, 1.0)).collect()
+}
+
+/// The playback levels the verdict is checked at, in dB.
+pub const LEVEL_SHIFTS_DB: [f32; 5] = [-30.0, -20.0, -10.0, 0.0, 6.0];

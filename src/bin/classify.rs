@@ -58,7 +58,7 @@ fn classify_file(
         .with_context(|| path.display().to_string())?;
     let mut evidence = MusicEvidence::default();
     for segment in &segments {
-        evidence.add_features(&segment.features, extractor.settings().kind);
+        evidence.add_features(&segment.features, extractor.settings());
     }
     if let Some(reason) = evidence.not_music() {
         bail!("{} {NOT_MUSIC_MESSAGE}: {reason}", path.display());

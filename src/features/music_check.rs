@@ -7,7 +7,7 @@
 //! The thresholds were set on generated tones, noise, `espeak-ng` speech and every
 //! validation track and excerpt (docs/ACCURACY.md, "Not music").
 
-use super::{FeatureFrames, FeatureKind};
+use super::{FeatureFrames, FeatureKind, FeatureSettings};
 
 /// Frames per block when measuring how a segment's spectrum changes (0.5 s of musicnn's
 /// 16 ms hops).
@@ -178,10 +178,14 @@ impl MusicEvidence {
         }
     }
 
-    /// Adds the measures of a segment's features (nothing for features they do not apply
-    /// to).
-    pub fn add_features(&mut self, features: &FeatureFrames, kind: FeatureKind) {
-        if let Some(signal) = SegmentSignal::of(features, kind) {
+    /// Adds the measures of a segment's features computed with `settings`: nothing
+    /// unless they are log-mel segments brought to a loudness (the thresholds are set
+    /// for loudness-normalised segments; MFCCs and segments as recorded are not judged).
+    pub fn add_features(&mut self, features: &FeatureFrames, settings: &FeatureSettings) {
+        if settings.segment_loudness_lufs.is_none() {
+            return;
+        }
+        if let Some(signal) = SegmentSignal::of(features, settings.kind) {
             self.add(signal);
         }
     }
@@ -204,7 +208,7 @@ impl MusicEvidence {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::features::{FeatureExtractor, FeatureSettings};
+    use crate::features::FeatureExtractor;
     use crate::synth;
 
     fn evidence(samples: &[f32]) -> MusicEvidence {
@@ -212,10 +216,10 @@ mod tests {
             segment_loudness_lufs: Some(-20.0),
             ..FeatureSettings::musicnn()
         };
-        let mut extractor = FeatureExtractor::new(settings).unwrap();
+        let mut extractor = FeatureExtractor::new(settings.clone()).unwrap();
         let mut evidence = MusicEvidence::default();
         for segment in extractor.song(samples).unwrap() {
-            evidence.add_features(&segment.features, FeatureKind::LogMel);
+            evidence.add_features(&segment.features, &settings);
         }
         evidence
     }

@@ -119,8 +119,7 @@ impl SegmentStream {
             };
             let samples = segment_samples(&self.buffer, local, extractor.settings());
             let features = extractor.compute(&samples)?;
-            self.evidence
-                .add_features(&features, extractor.settings().kind);
+            self.evidence.add_features(&features, extractor.settings());
             done.push(SegmentFeatures { span, features });
             self.next += 1;
         }

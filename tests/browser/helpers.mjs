@@ -109,6 +109,20 @@ export const floatWav = (samples, rate) => wav([samples], rate);
 export const tone = (seconds, rate, freq = 440) =>
   Float32Array.from({ length: Math.round(seconds * rate) }, (_, i) => 0.4 * Math.sin((2 * Math.PI * freq * i) / rate));
 
+/** `seconds` of a tune the music check takes for music: a note (with its octave) that
+ *  changes every quarter second, over quiet noise. `base` shifts it (a different tune per
+ *  channel). A pure tone is "not music". */
+export function melody(seconds, rate, base = 220) {
+  const steps = [1, 1.26, 1.5, 2, 1.78];
+  let seed = 12345;
+  const noise = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 - 0.5; };
+  return Float32Array.from({ length: Math.round(seconds * rate) }, (_, i) => {
+    const f = base * steps[Math.floor((4 * i) / rate) % steps.length];
+    const t = i / rate;
+    return 0.3 * Math.sin(2 * Math.PI * f * t) + 0.2 * Math.sin(4 * Math.PI * f * t) + 0.05 * noise();
+  });
+}
+
 /** Decoded samples of GTZAN clips from the crate's own decoder (examples/dump_samples.rs),
  *  as mono Float32Arrays at 22 050 Hz. */
 export function nativeSamples(clips) {

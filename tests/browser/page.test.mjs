@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { serve, launch, openPage, analyse, statusText, floatWav, tone, nativeSamples, DATA, ROOT } from './helpers.mjs';
+import { serve, launch, openPage, analyse, statusText, floatWav, tone, melody, nativeSamples, DATA, ROOT } from './helpers.mjs';
 
 const SHOTS = path.join(ROOT, 'target/screenshots');
 let server, browser;
@@ -67,7 +67,7 @@ test('the page computes librosa-exact MFCCs from the samples it is given', async
 
 test('dropping a file on the drop zone analyses it', async () => {
   const { page } = await openPage(browser, server.url);
-  const wav = floatWav(tone(4, 44100), 44100).toString('base64');
+  const wav = floatWav(melody(4, 44100), 44100).toString('base64');
   await page.evaluate(() => { document.querySelector('genre-classifier').dataset.state = 'waiting'; });
   await page.evaluate((b64) => {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -124,7 +124,7 @@ for (const [what, file, message] of badInputs) {
 
 test('a 2 s clip at 8 kHz is resampled, looped to one patch, and says so', async () => {
   const { page } = await openPage(browser, server.url);
-  assert.equal(await analyse(page, { name: 'short.wav', mimeType: 'audio/wav', buffer: floatWav(tone(2, 8000), 8000) }), 'done');
+  assert.equal(await analyse(page, { name: 'short.wav', mimeType: 'audio/wav', buffer: floatWav(melody(2, 8000), 8000) }), 'done');
   assert.match(await page.textContent('#result-facts'), /looped to fill it/);
   await page.close();
 });

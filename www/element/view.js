@@ -7,6 +7,16 @@ import { percent } from './format.js';
 
 const SHOWN_GENRES = 5;
 
+/** The tags line; when the strongest genre-naming tag speaks for another genre than the
+ *  verdict (Rust's `tags_lean`), it says so rather than leaving two lists to contradict. */
+function tagLine(result) {
+  const tags = result.tags.map((t) => `${t.tag} (${percent(t.probability, 0)})`).join(', ');
+  const lean = result.tags_lean
+    ? ` — the tags lean ${genreName(result.tags_lean)}, the genre model says ${genreName(result.genre)}`
+    : '';
+  return `Sounds like: ${tags}${lean}`;
+}
+
 export class ResultView {
   /** `ui`: the element's parts by id; `compact()`: whether the features view is left out. */
   constructor(ui, { compact }) {
@@ -51,16 +61,14 @@ export class ResultView {
     const { ui } = this;
     const { result } = this.song;
     const ranked = Object.entries(result.probabilities).sort((a, b) => b[1] - a[1]);
-    const [top, p] = ranked[0];
     const strong = document.createElement('strong');
-    strong.textContent = genreName(top);
-    ui.verdict.replaceChildren('Most likely ', strong, ` (${percent(p, 0)})`);
-    if (p < 0.4) ui.verdict.append(' — but the model is unsure');
+    strong.textContent = genreName(result.genre);
+    ui.verdict.replaceChildren(result.unsure ? 'Unsure; perhaps ' : 'Most likely ', strong,
+      ` (${percent(result.confidence, 0)} confident)`);
+    if (result.unsure) ui.verdict.append(' — the model is not sure of this song');
     ui.bars.replaceChildren(...ranked.slice(0, SHOWN_GENRES).map(([genre, q]) => bar(genre, q, colours[genre])));
     ui.tags.hidden = !result.tags?.length;
-    ui.tags.textContent = result.tags?.length
-      ? `Sounds like: ${result.tags.map((t) => `${t.tag} (${percent(t.probability, 0)})`).join(', ')}`
-      : '';
+    ui.tags.textContent = result.tags?.length ? tagLine(result) : '';
   }
 
   renderLegend(colours) {
