@@ -143,6 +143,7 @@ impl Recipe {
                 uses_extra_data: true,
                 shifted_segments: true,
                 tag_prior_weight: 0.4,
+                segment_loudness_lufs: Some(-20.0),
                 ..Self::shipped("musicnn", "musicnn")
             },
             Self::shipped("ann", "ann"),
