@@ -53,6 +53,19 @@ build_wasm() {
     gz=$(gzip -9 -c "$PKG/genre_classifier_bg.wasm" | wc -c)
     log "www/pkg ready in $((SECONDS - start)) s: wasm $((size / 1024)) KiB, $((gz / 1024)) KiB gzipped"
     if command -v node >/dev/null; then node "$ROOT/tests/node/page_size.mjs" >&2; fi
+    write_precache
+}
+
+# www/sw-version.js: the build's version and the files the service worker (www/sw.js) keeps
+# for offline use, each with its hash (scripts/precache.mjs). Without Node there is none, and
+# the page works online only (the service worker does not install).
+write_precache() {
+    if command -v node >/dev/null; then
+        node "$ROOT/scripts/precache.mjs" "$ROOT/www"
+    else
+        rm -f "$ROOT/www/sw-version.js"
+        log "no Node: www/sw-version.js not written, so the page will not work offline"
+    fi
 }
 
 build_native() {

@@ -88,6 +88,10 @@ function watchdog(controller) {
   return { alive, stop: () => { clearTimeout(deadline); clearTimeout(stall); } };
 }
 
+/** What to add to a failed download's message when the browser is offline. */
+const offline = () => (globalThis.navigator?.onLine === false
+  ? '. This browser is offline: only the models used before are kept for offline use' : '');
+
 /** A download stopped for its size. */
 class TooLarge extends Error {}
 
@@ -96,16 +100,16 @@ class TooLarge extends Error {}
  *  learnt meanwhile applies). */
 async function download(url, what, limit, controller, watch) {
   const { signal } = controller;
-  const failed = (e) => new Error(signal.aborted
+  const failed = (e) => new Error((signal.aborted
     ? `its ${what} did not arrive: ${signal.reason?.message ?? 'cancelled'}`
-    : `could not download its ${what} (${e.message})`);
+    : `could not download its ${what} (${e.message})`) + offline());
   let response;
   try {
     response = await fetch(url, { signal });
   } catch (e) {
     throw failed(e);
   }
-  if (!response.ok) throw new Error(`could not download its ${what}: ${response.status} ${response.statusText}`);
+  if (!response.ok) throw new Error(`could not download its ${what}: ${response.status} ${response.statusText}${offline()}`);
   const tooLarge = (size) => {
     const [max, why] = limit();
     return new TooLarge(`its ${what} is ${size === null ? 'larger than' : `${megabytes(size)}, more than`} ${megabytes(max)}, ${why}`);

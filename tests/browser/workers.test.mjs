@@ -21,9 +21,10 @@ after(async () => {
 });
 
 /** A page whose worker.js gets `worker` put before its own code (how a test makes the
- *  worker see another browser), recording every request. */
+ *  worker see another browser), recording every request. Service workers are blocked:
+ *  sw.js would download the packages for offline use, which is not the worker's choice. */
 async function pageWith({ worker = '' } = {}) {
-  const context = await browser.newContext();
+  const context = await browser.newContext({ serviceWorkers: 'block' });
   const requests = [];
   context.on('request', (r) => requests.push(new URL(r.url()).pathname));
   const patch = (file, prefix) => context.route(`**/${file}`, (route) => route.fulfill({

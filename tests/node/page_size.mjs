@@ -1,5 +1,5 @@
-// What a visitor downloads to classify a song: the page, its scripts and styles, the wasm
-// package and the default model, gzipped at level 9. Run directly to print the table
+// What a visitor downloads to classify a song: the page, its scripts, styles and icons, the
+// wasm package and the default model, gzipped at level 9. Run directly to print the table
 // (./build.sh does after each build); tests/browser/size.test.mjs checks the list against
 // what Chromium actually fetches and holds the total to the budget.
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
@@ -23,7 +23,7 @@ export async function defaultModel() {
 
 /** Paths (relative to www/) of everything the page loads before the first song. */
 export async function pageFiles() {
-  const top = readdirSync(WWW).filter((f) => /\.(html|js|css)$/.test(f) && !/^embed-example/.test(f));
+  const top = readdirSync(WWW).filter((f) => /\.(html|js|css|svg|ico|webmanifest)$/.test(f) && !/^embed-example/.test(f));
   const element = readdirSync(path.join(WWW, 'element')).filter((f) => f.endsWith('.js')).map((f) => `element/${f}`);
   const pkg = existsSync(path.join(WWW, 'pkg')) ? readdirSync(path.join(WWW, 'pkg')).filter((f) => /\.(js|wasm)$/.test(f)).map((f) => `pkg/${f}`) : [];
   const model = await defaultModel();
