@@ -200,10 +200,10 @@ function loadModel(model) {
   return models.get(model);
 }
 
-/** The build's extractor for the card's kind of feature must compute exactly what the
- *  model was trained on. */
+/** The build's extractor for the card's kind of feature (with the card's segment
+ *  loudness) must compute exactly what the model was trained on. */
 function checkFeatures(loaded, card) {
-  const extractor = FeatureExtractor.ofKind(JSON.parse(card).features?.kind ?? 'mfcc');
+  const extractor = FeatureExtractor.ofCard(JSON.parse(card).features);
   try {
     loaded.checkExtractor(extractor);
   } finally {

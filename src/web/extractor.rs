@@ -133,6 +133,22 @@ impl SongFeatures {
         }
     }
 
+    /// The extractor a model card's `features` are checked against: this build's
+    /// settings for the card's kind, with the card's own choice of segment loudness (the
+    /// one setting a card may choose; see `features::loudness`).
+    #[wasm_bindgen(js_name = ofCard)]
+    pub fn of_card(features: JsValue) -> Result<SongFeatures, JsError> {
+        let card = settings_from_js(&features)?;
+        let base = match card.kind {
+            crate::features::FeatureKind::Mfcc => FeatureSettings::default(),
+            crate::features::FeatureKind::LogMel => FeatureSettings::musicnn(),
+        };
+        Self::build(FeatureSettings {
+            segment_loudness_lufs: card.segment_loudness_lufs,
+            ..base
+        })
+    }
+
     /// An extractor with explicit settings (a model card's `features` object).
     #[wasm_bindgen(js_name = withSettings)]
     pub fn with_settings(settings: JsValue) -> Result<SongFeatures, JsError> {
