@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { serve, launch, analyse, statusText, floatWav, tone, DATA, ROOT } from './helpers.mjs';
+import { serve, launch, analyse, statusText, floatWav, melody, DATA, ROOT } from './helpers.mjs';
 import { writePrecache } from '../../scripts/precache.mjs';
 
 const CLIP = path.join(DATA, 'blues/blues.00000.ogg');
@@ -176,7 +176,7 @@ test('a file shared to the app is classified; other models are kept once loaded;
     await installed(page, version);
     await page.reload();
     await waitIdle(page);
-    await shareFile(page, 'shared.wav', floatWav(tone(4, 22050), 22050));
+    await shareFile(page, 'shared.wav', floatWav(melody(4, 22050), 22050));
     await page.waitForFunction(() => document.querySelector('genre-classifier').dataset.state === 'done', null, { timeout: 60_000 });
     assert.equal(await page.textContent('#result-title'), 'shared.wav');
     assert.equal(new URL(page.url()).search, '', 'the page forgets ?shared once it took the files');
