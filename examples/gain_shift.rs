@@ -23,7 +23,10 @@ fn main() -> Result<()> {
     let mut verdicts: Vec<(String, Vec<String>)> = Vec::new();
     for file in files {
         let path = Path::new(file);
-        let label = path.parent().and_then(|p| p.file_name()).context("no folder")?;
+        let label = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .context("no folder")?;
         let clip = load_clip(path, rate)?;
         let mut row = Vec::new();
         for db in LEVEL_SHIFTS_DB {
@@ -38,7 +41,11 @@ fn main() -> Result<()> {
     for (k, db) in LEVEL_SHIFTS_DB.iter().enumerate() {
         let right = verdicts.iter().filter(|(l, v)| *l == v[k]).count() as f64;
         let same = verdicts.iter().filter(|(_, v)| v[k] == v[zero]).count() as f64;
-        println!("{db:+.0}\t{:.1} %\t{:.1} %", 100.0 * right / n, 100.0 * same / n);
+        println!(
+            "{db:+.0}\t{:.1} %\t{:.1} %",
+            100.0 * right / n,
+            100.0 * same / n
+        );
     }
     Ok(())
 }

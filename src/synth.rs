@@ -59,28 +59,6 @@ pub fn named(name: &str) -> Option<Vec<f32>> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn noise_is_deterministic_bounded_and_centred() {
-        let a = white_noise(1.0, 22_050, 0.5, 7);
-        assert_eq!(a, white_noise(1.0, 22_050, 0.5, 7));
-        assert_ne!(a, white_noise(1.0, 22_050, 0.5, 8));
-        assert!(a.iter().all(|s| (-0.5..0.5).contains(s)));
-        let mean = a.iter().sum::<f32>() / a.len() as f32;
-        assert!(mean.abs() < 0.01, "{mean}");
-    }
-
-    #[test]
-    fn clipped_tone_reaches_full_scale_and_no_further() {
-        let s = clipped_tone(100.0, 0.1, 22_050, 4.0);
-        assert_eq!(s.iter().cloned().fold(f32::MIN, f32::max), 1.0);
-        assert_eq!(s.iter().cloned().fold(f32::MAX, f32::min), -1.0);
-    }
-}
-
 /// Pink noise (power falling 3 dB an octave): white noise through Paul Kellet's
 /// economy filter, scaled to peak near `amplitude`.
 pub fn pink_noise(seconds: f64, rate: u32, amplitude: f32, seed: u64) -> Vec<f32> {
@@ -160,8 +138,33 @@ pub fn not_music(seconds: f64, rate: u32) -> Vec<(&'static str, Vec<f32>)> {
 /// limiter-less master would be: the level shifts the verdict must not follow.
 pub fn gain_shifted(samples: &[f32], db: f32) -> Vec<f32> {
     let gain = 10f32.powf(db / 20.0);
-    samples.iter().map(|s| (s * gain).clamp(-1.0, 1.0)).collect()
+    samples
+        .iter()
+        .map(|s| (s * gain).clamp(-1.0, 1.0))
+        .collect()
 }
 
 /// The playback levels the verdict is checked at, in dB.
 pub const LEVEL_SHIFTS_DB: [f32; 5] = [-30.0, -20.0, -10.0, 0.0, 6.0];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn noise_is_deterministic_bounded_and_centred() {
+        let a = white_noise(1.0, 22_050, 0.5, 7);
+        assert_eq!(a, white_noise(1.0, 22_050, 0.5, 7));
+        assert_ne!(a, white_noise(1.0, 22_050, 0.5, 8));
+        assert!(a.iter().all(|s| (-0.5..0.5).contains(s)));
+        let mean = a.iter().sum::<f32>() / a.len() as f32;
+        assert!(mean.abs() < 0.01, "{mean}");
+    }
+
+    #[test]
+    fn clipped_tone_reaches_full_scale_and_no_further() {
+        let s = clipped_tone(100.0, 0.1, 22_050, 4.0);
+        assert_eq!(s.iter().cloned().fold(f32::MIN, f32::max), 1.0);
+        assert_eq!(s.iter().cloned().fold(f32::MAX, f32::min), -1.0);
+    }
+}

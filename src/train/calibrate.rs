@@ -137,7 +137,7 @@ fn choose_threshold(verdicts: &[(f32, bool)]) -> f32 {
         .iter()
         .filter(allowed)
         .find(|t| coverage(verdicts, **t).0 >= SURE_ACCURACY)
-        .or_else(|| candidates.iter().filter(allowed).next_back())
+        .or_else(|| candidates.iter().rfind(allowed))
         .copied()
         .unwrap_or(0.0)
 }
