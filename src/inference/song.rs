@@ -7,6 +7,7 @@
 use super::ModelError;
 use super::calibration::Calibration;
 use super::verdict::{Classification, GenreProbabilities, SegmentVerdict, TagScore, argmax};
+use crate::models::TagLabel;
 
 /// Tags listed with a verdict, strongest first.
 pub const TOP_TAGS: usize = 5;
@@ -29,9 +30,8 @@ pub struct SongAccumulator {
     starts: Vec<f64>,
     segments: Vec<Option<SegmentOutput>>,
     calibration: Calibration,
-    /// For each tag, the label it speaks for when it contradicts a verdict (`None`: the
-    /// tag names no label plainly).
-    tag_labels: Vec<Option<usize>>,
+    /// For each tag, the label it speaks for (`None`: no label).
+    tag_labels: Vec<Option<TagLabel>>,
 }
 
 impl SongAccumulator {
@@ -57,9 +57,9 @@ impl SongAccumulator {
         }
     }
 
-    /// The song, whose verdict notes when its strongest listed tag that names a label
-    /// speaks for another one (`tag_labels[t]`: the label tag `t` names).
-    pub fn with_tag_labels(self, tag_labels: Vec<Option<usize>>) -> Self {
+    /// The song, whose verdict notes when its strongest listed tag that speaks for a
+    /// label speaks plainly for another one (`tag_labels[t]`: the label of tag `t`).
+    pub fn with_tag_labels(self, tag_labels: Vec<Option<TagLabel>>) -> Self {
         Self { tag_labels, ..self }
     }
 
@@ -157,14 +157,15 @@ impl SongAccumulator {
         }
     }
 
-    /// The label the first of `tags` that names one speaks for, when it is not `genre`.
+    /// The label the first of `tags` that speaks for one speaks for, when it is not
+    /// `genre` and the tag names it plainly.
     fn tags_lean(&self, tags: &[TagScore], genre: &str) -> Option<String> {
-        let named = tags.iter().find_map(|t| {
+        let first = tags.iter().find_map(|t| {
             let index = self.tag_names.iter().position(|n| *n == t.tag)?;
             self.tag_labels.get(index).copied().flatten()
         })?;
-        let label = self.labels.get(named)?;
-        (label != genre).then(|| label.clone())
+        let label = self.labels.get(first.label)?;
+        (first.plain && label != genre).then(|| label.clone())
     }
 
     /// The mean over `outputs` of each tag, strongest [`TOP_TAGS`] first.
@@ -218,6 +219,45 @@ mod tests {
             probabilities: vec![a, 1.0 - a],
             tags: tags.to_vec(),
         }
+    }
+
+    #[test]
+    fn tags_that_plainly_name_another_genre_are_noted() {
+        let lean = |tags: [f32; 2], plain: bool| {
+            let labels = vec![
+                TagLabel { label: 1, plain },
+                TagLabel {
+                    label: 0,
+                    plain: true,
+                },
+            ];
+            let mut s = song(&[0.0]).with_tag_labels(labels.into_iter().map(Some).collect());
+            s.add(0, output(0.9, tags)).unwrap();
+            s.result().unwrap().tags_lean
+        };
+        // Tag x (naming b) is strongest, the verdict is a.
+        assert_eq!(lean([0.6, 0.1], true).as_deref(), Some("b"));
+        // x does not name b plainly; y (naming a, the verdict) strongest: agreement.
+        assert_eq!(lean([0.6, 0.1], false), None);
+        assert_eq!(lean([0.1, 0.6], true), None);
+    }
+
+    #[test]
+    fn confidence_is_calibrated_and_low_confidence_is_unsure() {
+        let calibration = Calibration {
+            temperature: 2.0,
+            unsure_below: 0.6,
+        };
+        let mut s = song(&[0.0]).with_calibration(calibration);
+        s.add(0, output(0.7, [0.0, 0.0])).unwrap();
+        let r = s.result().unwrap();
+        // 0.7 and 0.3 at T = 2: sqrt(0.7) / (sqrt(0.7) + sqrt(0.3)) = 0.604.
+        assert!((r.confidence - 0.6044).abs() < 1e-3, "{}", r.confidence);
+        assert!(!r.unsure);
+        assert_eq!(r.probabilities.get("a"), Some(r.confidence));
+        let mut doubtful = song(&[0.0]).with_calibration(calibration);
+        doubtful.add(0, output(0.6, [0.0, 0.0])).unwrap();
+        assert!(doubtful.result().unwrap().unsure);
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub use musicnn::{
     MusicnnProfile, PenultimateLayer, StageInfo,
 };
 pub use musicnn_genre::{
-    BackboneSource, GenreTags, MusicnnGenre, MusicnnGenreConfig, TagPrior, default_head,
+    BackboneSource, GenreTags, MusicnnGenre, MusicnnGenreConfig, TagLabel, TagPrior, default_head,
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use musicnn_wheel::{WheelError, fetch_wheel, read_checkpoint};
@@ -275,11 +275,11 @@ impl Architecture {
         }
     }
 
-    /// For each of [`tag_names`](Self::tag_names), the label it plainly names, if any
-    /// (see [`TagPrior::plain_labels`]); empty for networks without tags.
-    pub fn tag_labels(&self, labels: &[String]) -> Vec<Option<usize>> {
+    /// For each of [`tag_names`](Self::tag_names), the label it speaks for, if any (see
+    /// [`TagPrior::tag_labels`]); empty for networks without tags.
+    pub fn tag_labels(&self, labels: &[String]) -> Vec<Option<TagLabel>> {
         match self {
-            Self::Musicnn(c) => c.tag_prior.plain_labels(labels, self.tag_names()),
+            Self::Musicnn(c) => c.tag_prior.tag_labels(labels, self.tag_names()),
             _ => Vec::new(),
         }
     }

@@ -59,6 +59,16 @@ pub struct GenreTags {
     pub tags: Vec<String>,
 }
 
+/// The label a tag speaks for, and whether it names it plainly (see
+/// [`TagPrior::tag_labels`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TagLabel {
+    /// Index of the label.
+    pub label: usize,
+    /// Whether the label's tags name it (so that a contradiction is worth saying).
+    pub plain: bool,
+}
+
 /// The zero-shot genre prior and its share of the final probabilities.
 ///
 /// A genre's score in a segment is the largest probability among its tags; the scores,
@@ -111,26 +121,25 @@ impl TagPrior {
         }
     }
 
-    /// For each tag of `tag_names`, the label it speaks for when the verdict is another:
-    /// only genres one of whose tags contains the genre's own name (ignoring case, spaces
-    /// and hyphens: "Hip-Hop" for hiphop, "rock" for rock) speak through their tags.
-    /// Classical's "instrumental" and disco's "dance" are evidence for the prior, but a
-    /// jazz song tagged "instrumental" does not lean classical.
-    pub fn plain_labels(&self, labels: &[String], tag_names: &[&str]) -> Vec<Option<usize>> {
+    /// For each tag of `tag_names`, the label the map gives it (the first genre listing
+    /// it) and whether that genre is named plainly: one of its tags contains the genre's
+    /// own name (ignoring case, spaces and hyphens: "Hip-Hop" for hiphop, "rock" for
+    /// rock). Classical's "instrumental" and disco's "dance" are evidence for the prior,
+    /// and agree with a classical or disco verdict, but a pop song tagged "dance" does not
+    /// lean disco.
+    pub fn tag_labels(&self, labels: &[String], tag_names: &[&str]) -> Vec<Option<TagLabel>> {
         let plain = |s: &str| s.to_lowercase().replace(['-', ' '], "");
-        let speaking: Vec<(usize, &GenreTags)> = self
-            .map
-            .iter()
-            .filter(|e| e.tags.iter().any(|t| plain(t).contains(&plain(&e.genre))))
-            .filter_map(|e| Some((labels.iter().position(|l| *l == e.genre)?, e)))
-            .collect();
         tag_names
             .iter()
             .map(|name| {
-                speaking
-                    .iter()
-                    .find(|(_, e)| e.tags.iter().any(|t| t == name))
-                    .map(|(label, _)| *label)
+                let entry = self.map.iter().find(|e| e.tags.iter().any(|t| t == name))?;
+                Some(TagLabel {
+                    label: labels.iter().position(|l| *l == entry.genre)?,
+                    plain: entry
+                        .tags
+                        .iter()
+                        .any(|t| plain(t).contains(&plain(&entry.genre))),
+                })
             })
             .collect()
     }
