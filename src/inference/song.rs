@@ -158,14 +158,20 @@ impl SongAccumulator {
     }
 
     /// The label the first of `tags` that speaks for one speaks for, when it is not
-    /// `genre` and the tag names it plainly.
+    /// `genre`, the tag names it plainly, and no listed tag speaks for `genre` (a metal
+    /// song tagged "rock, metal" agrees with itself).
     fn tags_lean(&self, tags: &[TagScore], genre: &str) -> Option<String> {
-        let first = tags.iter().find_map(|t| {
-            let index = self.tag_names.iter().position(|n| *n == t.tag)?;
-            self.tag_labels.get(index).copied().flatten()
-        })?;
-        let label = self.labels.get(first.label)?;
-        (first.plain && label != genre).then(|| label.clone())
+        let spoken: Vec<TagLabel> = tags
+            .iter()
+            .filter_map(|t| {
+                let index = self.tag_names.iter().position(|n| *n == t.tag)?;
+                self.tag_labels.get(index).copied().flatten()
+            })
+            .collect();
+        let verdict = self.labels.iter().position(|l| l == genre)?;
+        let first = spoken.first()?;
+        let agrees = spoken.iter().any(|t| t.label == verdict);
+        (first.plain && !agrees).then(|| self.labels[first.label].clone())
     }
 
     /// The mean over `outputs` of each tag, strongest [`TOP_TAGS`] first.
@@ -223,23 +229,22 @@ mod tests {
 
     #[test]
     fn tags_that_plainly_name_another_genre_are_noted() {
-        let lean = |tags: [f32; 2], plain: bool| {
-            let labels = vec![
-                TagLabel { label: 1, plain },
-                TagLabel {
-                    label: 0,
-                    plain: true,
-                },
-            ];
-            let mut s = song(&[0.0]).with_tag_labels(labels.into_iter().map(Some).collect());
+        // Tag x speaks for b, tag y (if given) for a; the verdict is a.
+        let lean = |tags: [f32; 2], plain: bool, y_speaks: bool| {
+            let x = Some(TagLabel { label: 1, plain });
+            let y = y_speaks.then_some(TagLabel {
+                label: 0,
+                plain: true,
+            });
+            let mut s = song(&[0.0]).with_tag_labels(vec![x, y]);
             s.add(0, output(0.9, tags)).unwrap();
             s.result().unwrap().tags_lean
         };
-        // Tag x (naming b) is strongest, the verdict is a.
-        assert_eq!(lean([0.6, 0.1], true).as_deref(), Some("b"));
-        // x does not name b plainly; y (naming a, the verdict) strongest: agreement.
-        assert_eq!(lean([0.6, 0.1], false), None);
-        assert_eq!(lean([0.1, 0.6], true), None);
+        assert_eq!(lean([0.6, 0.1], true, false).as_deref(), Some("b"));
+        // Not plainly b's; or a listed tag speaks for the verdict too: no contradiction.
+        assert_eq!(lean([0.6, 0.1], false, false), None);
+        assert_eq!(lean([0.6, 0.1], true, true), None);
+        assert_eq!(lean([0.1, 0.6], true, true), None);
     }
 
     #[test]
