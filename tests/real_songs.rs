@@ -19,7 +19,11 @@ fn root() -> PathBuf {
 }
 
 fn default_model() -> Classifier {
-    load_model_dir(&root().join("www/models").join(DEFAULT_MODEL), &cpu_device()).unwrap()
+    load_model_dir(
+        &root().join("www/models").join(DEFAULT_MODEL),
+        &cpu_device(),
+    )
+    .unwrap()
 }
 
 /// The validation files of a data folder's manifest (`split` = valid).
@@ -71,7 +75,11 @@ fn validation_tracks_keep_their_verdict_at_every_level() {
 fn no_validation_song_is_called_not_music() {
     let settings = default_model().card().features.clone();
     let mut extractor = FeatureExtractor::new(settings.clone()).unwrap();
-    let files: Vec<PathBuf> = [validation_files("gtzan"), validation_files("gtzan-excerpts")].concat();
+    let files: Vec<PathBuf> = [
+        validation_files("gtzan"),
+        validation_files("gtzan-excerpts"),
+    ]
+    .concat();
     assert!(files.len() > 150);
     for file in &files {
         let samples = load_clip(file, settings.sample_rate).unwrap().samples;
@@ -89,7 +97,10 @@ fn classify(path: &Path) -> (bool, String) {
         .arg(path)
         .output()
         .unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -120,7 +131,11 @@ fn tones_noise_clicks_and_speech_are_not_music() {
         assert!(stderr.contains("does not sound like music"), "{stderr}");
     }
     // A quiet, clipped or limited real song is still music.
-    let song = load_clip(&root().join("../shared/data/gtzan/rock/rock.00000.ogg"), 22_050).unwrap();
+    let song = load_clip(
+        &root().join("../shared/data/gtzan/rock/rock.00000.ogg"),
+        22_050,
+    )
+    .unwrap();
     let loud = dir.join("loud.wav");
     write_wav(&loud, &[gain_shifted(&song.samples, 12.0)], 22_050);
     let (ok, stderr) = classify(&loud);

@@ -43,7 +43,7 @@ test('a real clip shows its genres as bars and a timeline that agree with the re
   assert.equal(result.segments.length, 10);
   const ranked = Object.entries(result.probabilities).sort((a, b) => b[1] - a[1]);
   assert.equal(result.genre, 'classical', 'the shipped musicnn model gets this validation clip right');
-  assert.match(verdict, result.unsure ? /^Unsure; perhaps Classical \(\d+ % confident\)/ : /^Most likely Classical \(\d+ % confident\)$/);
+  assert.match(verdict, result.unsure ? /^Unsure: perhaps Classical \(\d+ % confident\)/ : /^Most likely Classical \(\d+ % confident\)$/);
   assert.equal(verdict.includes(`${(100 * result.confidence).toFixed(0)} %`), true, 'the confidence shown is Rust\'s');
   assert.deepEqual(bars.map((b) => b.genre), ranked.slice(0, 5).map(([g]) => g));
   bars.forEach((b, i) => assert.equal(b.text, `${(100 * ranked[i][1]).toFixed(1)} %`));

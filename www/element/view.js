@@ -63,9 +63,8 @@ export class ResultView {
     const ranked = Object.entries(result.probabilities).sort((a, b) => b[1] - a[1]);
     const strong = document.createElement('strong');
     strong.textContent = genreName(result.genre);
-    ui.verdict.replaceChildren(result.unsure ? 'Unsure; perhaps ' : 'Most likely ', strong,
+    ui.verdict.replaceChildren(result.unsure ? 'Unsure: perhaps ' : 'Most likely ', strong,
       ` (${percent(result.confidence, 0)} confident)`);
-    if (result.unsure) ui.verdict.append(' — the model is not sure of this song');
     ui.bars.replaceChildren(...ranked.slice(0, SHOWN_GENRES).map(([genre, q]) => bar(genre, q, colours[genre])));
     ui.tags.hidden = !result.tags?.length;
     ui.tags.textContent = result.tags?.length ? tagLine(result) : '';
