@@ -158,13 +158,22 @@ fn a_tiny_synthetic_set_trains_to_high_accuracy_and_classifies_from_the_cli() {
         let segments = line["segments"].as_array().unwrap();
         assert_eq!(segments.len(), 3);
         assert_eq!(segments[1]["start_s"], 3.0);
-        // The song's probabilities are the mean of its segments'.
-        let mean: f64 = segments
-            .iter()
-            .map(|s| s["probabilities"][genre].as_f64().unwrap())
-            .sum::<f64>()
-            / 3.0;
-        assert!((mean - line["probabilities"][genre].as_f64().unwrap()).abs() < 1e-5);
+        // The song's probabilities are the mean of its segments', calibrated by the
+        // card's temperature (fitted on validation by the trainer).
+        let temperature = card["calibration"]["temperature"].as_f64().unwrap();
+        let labels = ["high", "low", "noise"];
+        let mean = |g: &str| -> f64 {
+            segments
+                .iter()
+                .map(|s| s["probabilities"][g].as_f64().unwrap())
+                .sum::<f64>()
+                / 3.0
+        };
+        let total: f64 = labels.iter().map(|g| mean(g).powf(1.0 / temperature)).sum();
+        let calibrated = mean(genre).powf(1.0 / temperature) / total;
+        let song = line["probabilities"][genre].as_f64().unwrap();
+        assert!((calibrated - song).abs() < 1e-4, "{calibrated} vs {song}");
+        assert_eq!(line["confidence"].as_f64().unwrap(), song);
     }
 }
 
