@@ -6,20 +6,33 @@ import { spawnWorker } from './spawn-worker.js';
 
 /** Samples per channel sent to the worker at a time: about 48 s at 22 050 Hz. */
 const CHUNK_SAMPLES = 1 << 20;
-const HERE = new URL('./', import.meta.url);
-const engines = new Map();   // base URL → Engine
+/** This module's URL: files named relative to it are beside it. */
+const HERE = new URL(import.meta.url);
+const WORKER_NAME = 'genre-classifier';
+const engines = new Map();   // base URL ('' for beside this script) → Engine
+
+/** The worker beside this script: by the literal form bundlers follow (and bundle) where it
+ *  may start directly, else through a same-origin blob (spawn-worker.js). */
+function startWorkerBeside() {
+  if (HERE.origin === self.location.origin) {
+    return new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: WORKER_NAME });
+  }
+  return spawnWorker(new URL('worker.js', HERE), WORKER_NAME);
+}
 
 
 /** The shared worker of one base URL and the requests in flight to it. */
 class Engine {
+  /** `base`: the folder holding worker.js, pkg/ and models/, or null for beside this script. */
   constructor(base) {
+    this.base = base;
     this.handlers = new Map();
     this.models = new Map();
     this.nextId = 1;
     /** Resolves to the worker's 'ready' message: `{ settings, shippedModels, messages }`. */
     this.ready = new Promise((resolve, reject) => { this.started = { resolve, reject }; });
     this.ready.catch(() => {});
-    this.worker = spawnWorker(new URL('worker.js', base), 'genre-classifier');
+    this.worker = base ? spawnWorker(new URL('worker.js', base), WORKER_NAME) : startWorkerBeside();
     this.worker.onmessage = ({ data }) => {
       if (data.type === MSG.READY) this.started.resolve(data);
       else if (data.type === MSG.ERROR && data.id === null) this.started.reject(new Error(data.message));
@@ -42,6 +55,11 @@ class Engine {
 
   finish(id) { this.handlers.delete(id); }
 
+  /** Live mode's AudioWorklet module, beside worker.js. */
+  get workletUrl() {
+    return this.base ? new URL('live-worklet.js', this.base) : new URL('./live-worklet.js', import.meta.url);
+  }
+
   /** Loads a model (once per engine); resolves to its card. */
   loadModel(model) {
     if (!this.models.has(model)) {
@@ -59,9 +77,11 @@ class Engine {
   }
 }
 
+/** The engine of the files in `base` (null or undefined: beside this script). */
 function engineFor(base) {
-  const key = new URL(base, HERE).href;
-  if (!engines.has(key)) engines.set(key, new Engine(key));
+  let key = base == null ? '' : new URL(base, HERE).href;
+  if (key === new URL('.', HERE).href) key = '';  // this script's own folder, named
+  if (!engines.has(key)) engines.set(key, new Engine(key || null));
   return engines.get(key);
 }
 
@@ -331,7 +351,7 @@ export class Classifier {
       context.close().catch(() => {});
     };
     try {
-      await context.audioWorklet.addModule(new URL('live-worklet.js', HERE));
+      await context.audioWorklet.addModule(this.engine.workletUrl);
       const source = context.createMediaStreamSource(stream);
       // One explicit channel: the browser downmixes the microphone to mono.
       const node = new AudioWorkletNode(context, 'live-capture', {
@@ -372,10 +392,11 @@ export class Classifier {
 /**
  * Loads a classifier: `await loadClassifier({ model: 'musicnn' })`. `model` is a shipped
  * model's name or the URL of a model folder (card.json + model.bpk), by default the first
- * of `shippedModels`; `baseUrl` is where worker.js, pkg/ and models/ live (by default next
- * to this script). Rejects with the reason when the wasm or the model cannot be loaded.
+ * of `shippedModels`; `baseUrl` is where worker.js, pkg/ and models/ live (by default
+ * beside this script, or wherever a bundler put them). Rejects with the reason when the
+ * wasm or the model cannot be loaded.
  */
-export async function loadClassifier({ model, baseUrl = HERE } = {}) {
+export async function loadClassifier({ model, baseUrl } = {}) {
   const engine = engineFor(baseUrl);
   const ready = await engine.ready;
   const chosen = model ?? ready.shippedModels[0].name;
@@ -385,6 +406,6 @@ export async function loadClassifier({ model, baseUrl = HERE } = {}) {
 
 /** The shipped models, `[{ name, label }]` in the order a list shows them, the default
  *  first: what the worker at `baseUrl` offers (no model is loaded for it). */
-export async function shippedModels({ baseUrl = HERE } = {}) {
+export async function shippedModels({ baseUrl } = {}) {
   return (await engineFor(baseUrl).ready).shippedModels;
 }

@@ -19,18 +19,28 @@ function yieldToEvents() {
   });
 }
 
+/** A helper worker: by the literal form bundlers follow where it may start directly, else
+ *  through a same-origin blob (spawn-worker.js). */
+function startHelperWorker() {
+  const name = 'genre-classifier helper';
+  if (new URL(import.meta.url).origin === self.location.origin) {
+    return new Worker(new URL('./embed-worker.js', import.meta.url), { type: 'module', name });
+  }
+  return spawnWorker(new URL('embed-worker.js', new URL(import.meta.url)), name);
+}
+
 /** One helper worker holding a copy of the model. */
 class Helper {
-  constructor(pkg, module, card, weights) {
+  constructor(module, card, weights) {
     this.jobs = new Map();  // job → { resolve, reject }
     this.nextJob = 0;
     this.dead = false;
-    this.worker = spawnWorker(new URL('./embed-worker.js', import.meta.url), 'genre-classifier helper');
+    this.worker = startHelperWorker();
     this.loaded = new Promise((resolve, reject) => { this.onLoaded = { resolve, reject }; });
     this.loaded.catch(() => {});
     this.worker.onmessage = ({ data }) => this.answer(data);
     this.worker.onerror = (e) => { e.preventDefault?.(); this.die(e.message || 'the helper worker stopped'); };
-    this.worker.postMessage({ type: 'load', pkg, module, card, weights: weights.slice(0) });
+    this.worker.postMessage({ type: 'load', module, card, weights: weights.slice(0) });
   }
 
   answer(data) {
@@ -68,11 +78,11 @@ class Helper {
 
 /** Helpers for one model; `size` 0 gives a pool that leaves all work to worker.js. */
 export class EmbedPool {
-  constructor(pkg, module, card, weights, size = EmbedPool.defaultSize()) {
+  constructor(module, card, weights, size = EmbedPool.defaultSize()) {
     this.helpers = [];
     for (let i = 0; i < size; i++) {
       try {
-        this.helpers.push(new Helper(pkg, module, card, weights));
+        this.helpers.push(new Helper(module, card, weights));
       } catch {
         break;  // no Worker here (or too many): the others carry on
       }

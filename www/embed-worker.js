@@ -2,17 +2,19 @@
 // (musicnn), embedding the patches it is sent, so a song's patches are computed on more
 // than one core without SharedArrayBuffer (embedding sites need no COOP/COEP headers).
 //
-// worker.js → here: { type: 'load', pkg, module, card, weights }  the package URL, its
-//                                                              compiled wasm, the model
+// worker.js → here: { type: 'load', module, card, weights }     the compiled main package
+//                                                            (packages.js), the model
 //                   { type: 'embed', job, features }          one or more patches
 // here → worker.js: { type: 'loaded' } | { type: 'embedded', job, embeddings }
 //                   | { type: 'failed', job, message }         (job null: the load failed)
+import { mainPackage } from './packages.js';
+
 let model = null;
 
 onmessage = async ({ data }) => {
   if (data.type === 'load') {
     try {
-      const pkg = await import(data.pkg);
+      const pkg = await mainPackage();
       await pkg.default({ module_or_path: data.module });
       model = new pkg.GenreModel(data.card, new Uint8Array(data.weights));
       postMessage({ type: 'loaded' });

@@ -21,7 +21,11 @@ import { showCard } from './element/card.js';
 
 export { loadClassifier, ClassifyError };
 
-const HERE = new URL('./', import.meta.url);
+/** The widget's stylesheet: in the folder `base` when one is given (the base-url
+ *  attribute), else beside this script, by the literal URL bundlers follow and copy. */
+function stylesheetUrl(base) {
+  return base ? new URL('genre-classifier.css', base).href : new URL('./genre-classifier.css', import.meta.url).href;
+}
 const NO_MODEL = 'no model could be loaded; choose one in the model list';
 
 /** What `lastAnalysis` holds: the result on screen with its timings, and its features. */
@@ -39,7 +43,7 @@ class GenreClassifierElement extends (globalThis.HTMLElement ?? class {}) {
 
   constructor() {
     super();
-    const ui = buildShadow(this.attachShadow({ mode: 'open' }), new URL('genre-classifier.css', HERE).href);
+    const ui = buildShadow(this.attachShadow({ mode: 'open' }), stylesheetUrl(this.baseUrl));
     this.ui = ui;
     this.classifier = null;
     this.decodes = 0;
@@ -57,6 +61,8 @@ class GenreClassifierElement extends (globalThis.HTMLElement ?? class {}) {
 
   connectedCallback() {
     if (!this.dataset.state) this.setState('starting');
+    const css = stylesheetUrl(this.baseUrl);
+    if (this.ui.stylesheet.href !== css) this.ui.stylesheet.href = css;
     this.resizeObserver = new ResizeObserver(() => this.view.render());
     this.resizeObserver.observe(this);
     if (!this.starting) this.starting = this.start();
@@ -79,8 +85,12 @@ class GenreClassifierElement extends (globalThis.HTMLElement ?? class {}) {
     }
   }
 
-  /** Where worker.js, pkg/ and models/ live: the base-url attribute, or next to this script. */
-  get baseUrl() { return new URL(this.getAttribute('base-url') ?? HERE.href, document.baseURI); }
+  /** Where worker.js, pkg/, models/ and the stylesheet live: the base-url attribute, or
+   *  null for beside this script (wherever a bundler put them). */
+  get baseUrl() {
+    const attribute = this.getAttribute('base-url');
+    return attribute === null ? null : new URL(attribute, document.baseURI);
+  }
 
   /** The result on screen, with timings (what genre-result carried). */
   get lastResult() { return this.view.song ? this.publicResult() : null; }

@@ -6,33 +6,17 @@
 // (embed-pool.js) and reported in order as each is done. Messages are listed in messages.js.
 import { MSG } from './messages.js';
 import { EmbedPool, embedInOrder } from './embed-pool.js';
+import { ALL_MODELS_BESIDE, MAIN_WASM, MODEL_FILES, decoderPackage, mainPackage } from './packages.js';
 
-const MODELS = new URL('./models/', import.meta.url);
-
-/** Whether this browser runs wasm SIMD: validates the smallest module that uses it
- *  (v128 result, i8x16.splat, i8x16.popcnt). */
-function wasmSimd() {
-  const probe = [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0,
-    65, 0, 253, 15, 253, 98, 11];
-  try {
-    return WebAssembly.validate(new Uint8Array(probe));
-  } catch {
-    return false;
-  }
-}
-const SIMD = wasmSimd();
-/** The packages for this browser: with SIMD, the small one and the decoder beside it;
- *  without, the plain package, which holds both. */
-const PKG = new URL(SIMD ? './pkg/genre_classifier.js' : './pkg-plain/genre_classifier.js', import.meta.url).href;
-const DECODER_PKG = new URL(SIMD ? './pkg-decode/genre_classifier.js' : './pkg-plain/genre_classifier.js', import.meta.url).href;
-const WASM = new URL(SIMD ? './pkg/genre_classifier_bg.wasm' : './pkg-plain/genre_classifier_bg.wasm', import.meta.url);
+/** Where the other shipped models' folders are: models/ beside this script. */
+const MODELS = new URL('models/', new URL(import.meta.url));
 /** The compiled package, instantiated here and handed to the helper workers, which then
  *  neither download nor compile it again. */
 let wasmModule = null;
 
 async function compileWasm() {
-  const response = await fetch(WASM);
-  if (!response.ok) throw new Error(`could not download ${WASM.pathname}: ${response.status} ${response.statusText}`);
+  const response = await fetch(MAIN_WASM);
+  if (!response.ok) throw new Error(`could not download ${MAIN_WASM.pathname}: ${response.status} ${response.statusText}`);
   try {
     return await WebAssembly.compileStreaming(response.clone());
   } catch {
@@ -49,13 +33,13 @@ const songs = new Map();    // song id → its state (see begin)
 const listeners = new Map(); // live id → { listener, port }
 
 const ready = (async () => {
-  const [pkg, module] = await Promise.all([import(PKG), compileWasm()]);
+  const [pkg, module] = await Promise.all([mainPackage(), compileWasm()]);
   ({ FeatureExtractor, GenreModel, LiveListener, modelSizeLimits } = pkg);
   wasmModule = module;
   wasm = await pkg.default({ module_or_path: module });
   reference = new FeatureExtractor();
   messages = pkg.userMessages();
-  postMessage({ type: MSG.READY, settings: reference.settings(), shippedModels: pkg.shippedModels(), messages });
+  postMessage({ type: MSG.READY, settings: reference.settings(), shippedModels: offeredModels(pkg.shippedModels()), messages });
 })();
 ready.catch((e) => postMessage({ type: MSG.ERROR, id: null, message: `The analyser failed to start: ${e.message ?? e}` }));
 
@@ -141,16 +125,17 @@ async function download(url, what, limit, controller, watch) {
   return concat(parts, Uint8Array);
 }
 
-/** A model folder's card (text) and weights (bytes), each within the crate's size limits;
- *  the weights also within what the card says they are, once the card has arrived. */
-async function downloadModel(base) {
+/** A model's card (text) and weights (bytes), from `files` ({ card, weights } URLs), each
+ *  within the crate's size limits; the weights also within what the card says they are,
+ *  once the card has arrived. */
+async function downloadModel(files) {
   const limits = modelSizeLimits();
   const most = 'the most a model may have';
   let weightsLimit = [limits.weightsBytes, most];
   const controller = new AbortController();
   const watch = watchdog(controller);
   try {
-    const card = download(new URL('card.json', base), 'card', () => [limits.cardBytes, most], controller, watch)
+    const card = download(files.card, 'card', () => [limits.cardBytes, most], controller, watch)
       .then((bytes) => {
         const text = new TextDecoder().decode(bytes);
         try {
@@ -161,7 +146,7 @@ async function downloadModel(base) {
         } catch { /* not JSON: the crate says so when it reads the card */ }
         return text;
       });
-    const weights = download(new URL('model.bpk', base), 'weights file', () => weightsLimit, controller, watch);
+    const weights = download(files.weights, 'weights file', () => weightsLimit, controller, watch);
     return await Promise.all([card, weights]);
   } finally {
     watch.stop();
@@ -169,10 +154,18 @@ async function downloadModel(base) {
   }
 }
 
-/** Where a model lives: a shipped model's name, or the URL of a model folder. */
-function modelFolder(model) {
+/** A model's card and weights URLs: a shipped model's name, or the URL of a model folder. */
+function modelFiles(model) {
+  if (Object.hasOwn(MODEL_FILES, model)) return MODEL_FILES[model];
   const named = /^[\w-]+$/.test(model);
-  return new URL(named ? `${model}/` : (model.endsWith('/') ? model : `${model}/`), MODELS);
+  const folder = new URL(named ? `${model}/` : (model.endsWith('/') ? model : `${model}/`), MODELS);
+  return { card: new URL('card.json', folder), weights: new URL('model.bpk', folder) };
+}
+
+/** The shipped models this worker can load: all of them where their folders are beside it
+ *  (www/), else those whose files the bundle holds (the npm package). */
+function offeredModels(shipped) {
+  return ALL_MODELS_BESIDE ? shipped : shipped.filter((m) => Object.hasOwn(MODEL_FILES, m.name));
 }
 
 /** Loads a model once; later calls share the same promise. */
@@ -180,7 +173,7 @@ function loadModel(model) {
   if (!models.has(model)) {
     const loading = (async () => {
       await ready;
-      const [card, weights] = await downloadModel(modelFolder(model));
+      const [card, weights] = await downloadModel(modelFiles(model));
       const loaded = new GenreModel(card, weights);
       try {
         checkFeatures(loaded, card);
@@ -190,7 +183,7 @@ function loadModel(model) {
       }
       // A backbone's patches are worth sharing with helper workers of their own; the
       // model counts as loaded once they have loaded it too (or failed to, or 10 s).
-      const pool = loaded.hasBackbone() ? new EmbedPool(PKG, wasmModule, card, weights) : null;
+      const pool = loaded.hasBackbone() ? new EmbedPool(wasmModule, card, weights) : null;
       await pool?.settled(10_000);
       return { model: loaded, card: loaded.card(), pool };
     })();
@@ -400,7 +393,7 @@ async function rerun({ id, song: songId, model }) {
 /** The decoder package (symphonia in wasm), loaded the first time it is needed. */
 let decoder = null;
 function loadDecoder() {
-  decoder ??= import(DECODER_PKG).then(async (pkg) => {
+  decoder ??= decoderPackage().then(async (pkg) => {
     await pkg.default();
     return pkg;
   });

@@ -20,10 +20,11 @@ after(async () => {
   server?.stop();
 });
 
-/** A page whose worker.js gets `worker` put before its own code (how a test makes the
- *  worker see another browser), recording every request. Service workers are blocked:
+/** A page whose worker.js gets `worker` put before its own code, and packages.js (which
+ *  worker.js imports, so it runs first) `packages` (how a test makes the worker see
+ *  another browser), recording every request. Service workers are blocked:
  *  sw.js would download the packages for offline use, which is not the worker's choice. */
-async function pageWith({ worker = '' } = {}) {
+async function pageWith({ worker = '', packages = '' } = {}) {
   const context = await browser.newContext({ serviceWorkers: 'block' });
   const requests = [];
   context.on('request', (r) => requests.push(new URL(r.url()).pathname));
@@ -32,6 +33,7 @@ async function pageWith({ worker = '' } = {}) {
     body: prefix + readFileSync(path.join(ROOT, 'www', file), 'utf8'),
   }));
   if (worker) await patch('worker.js', worker);
+  if (packages) await patch('packages.js', packages);
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -73,7 +75,7 @@ test('a browser with wasm SIMD gets the SIMD package and a helper worker that ta
 });
 
 test('a browser without wasm SIMD gets the plain package and the same verdict', async () => {
-  const { page, context, requests, errors } = await pageWith({ worker: 'WebAssembly.validate = () => false;\n' });
+  const { page, context, requests, errors } = await pageWith({ packages: 'WebAssembly.validate = () => false;\n' });
   const result = await verdict(page);
   assert.ok(requests.includes('/pkg-plain/genre_classifier_bg.wasm'), 'the plain package was fetched');
   assert.ok(!requests.includes('/pkg/genre_classifier_bg.wasm'), 'the SIMD package was not fetched');

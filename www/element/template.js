@@ -58,6 +58,7 @@ const TEMPLATE = `
 export function buildShadow(root, cssHref) {
   const style = document.createElement('link');
   style.rel = 'stylesheet';
+  style.id = 'stylesheet';
   style.href = cssHref;
   const body = document.createElement('div');
   body.innerHTML = TEMPLATE;
