@@ -3,6 +3,8 @@
 #   build (default)  the wasm packages into www/pkg* (and the native tools)
 #   wasm             only the wasm packages
 #   serve [PORT]     build, then serve www/ at http://127.0.0.1:PORT (default 8080, or $PORT)
+#   package          build, then pack the npm package (the element, the API, their types, the
+#                    wasm packages, the default model) into target/npm/ (scripts/package.mjs)
 #   setup            install only what the build, tests and benchmarks need (test runs it first)
 #   test             every test: Rust unit/integration, wasm in Node, browser end-to-end
 #   bench            speed benchmarks that print figures (native vs librosa, wasm in Chromium)
@@ -204,6 +206,7 @@ case "${1:-build}" in
     build) build_wasm; build_native ;;
     wasm) build_wasm ;;
     serve) shift; build_wasm; serve "$@" ;;
+    package) build_wasm; ensure_node; node "$ROOT/scripts/package.mjs" ;;
     setup) setup ;;
     test) setup; run_tests ;;
     bench) bench ;;
@@ -211,5 +214,5 @@ case "${1:-build}" in
     fixtures) tests/fixtures/make_librosa_fixtures.sh ;;
     fuzz) shift; exec fuzz/run.sh "$@" ;;
     train) shift; train_models "$@" ;;
-    *) die "unknown command '$1' (build | wasm | setup | serve [PORT] | test | bench | bench-backends | fixtures | fuzz [SECONDS] | train [ARGS])" ;;
+    *) die "unknown command '$1' (build | wasm | setup | serve [PORT] | package | test | bench | bench-backends | fixtures | fuzz [SECONDS] | train [ARGS])" ;;
 esac

@@ -178,12 +178,16 @@ npm_packages_current() {
             if (p && require(process.argv[1] + "/" + p + "/package.json").version !== v.version) process.exit(1);
         }' "$ROOT" 2>/dev/null
 }
-ensure_browser_tools() {
+# Node and npm (the tests, the service worker's file list, the npm package).
+ensure_node() {
     command -v node >/dev/null || apt_install nodejs
     command -v npm >/dev/null || apt_install npm
     if [ "$(node_major)" -lt "$NODE_MIN" ]; then
         die "Node $(node --version) is too old: the tests need Node $NODE_MIN or later (playwright-core). Install a newer Node.js (for example from your distribution's backports or nodejs.org), put it first on PATH, and run ./build.sh again."
     fi
+}
+ensure_browser_tools() {
+    ensure_node
     ensure_chromium
     if ! npm_packages_current; then
         log "installing npm packages from package-lock.json"

@@ -11,15 +11,16 @@ const HERE = new URL(import.meta.url);
 const WORKER_NAME = 'genre-classifier';
 const engines = new Map();   // base URL ('' for beside this script) → Engine
 
-/** The worker beside this script: by the literal form bundlers follow (and bundle) where it
- *  may start directly, else through a same-origin blob (spawn-worker.js). */
+/** The worker beside this script, by the literal form bundlers follow (and bundle). A
+ *  browser refuses it at once when this script is on another origin than the page (an
+ *  embedding site): then it starts through a same-origin blob (spawn-worker.js). */
 function startWorkerBeside() {
-  if (HERE.origin === self.location.origin) {
+  try {
     return new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: WORKER_NAME });
+  } catch {
+    return spawnWorker(new URL('worker.js', HERE), WORKER_NAME);
   }
-  return spawnWorker(new URL('worker.js', HERE), WORKER_NAME);
 }
-
 
 /** The shared worker of one base URL and the requests in flight to it. */
 class Engine {

@@ -19,14 +19,15 @@ function yieldToEvents() {
   });
 }
 
-/** A helper worker: by the literal form bundlers follow where it may start directly, else
- *  through a same-origin blob (spawn-worker.js). */
+/** A helper worker, by the literal form bundlers follow; where the browser refuses it
+ *  (this script on another origin than the page), through a same-origin blob. */
 function startHelperWorker() {
   const name = 'genre-classifier helper';
-  if (new URL(import.meta.url).origin === self.location.origin) {
+  try {
     return new Worker(new URL('./embed-worker.js', import.meta.url), { type: 'module', name });
+  } catch {
+    return spawnWorker(new URL('embed-worker.js', new URL(import.meta.url)), name);
   }
-  return spawnWorker(new URL('embed-worker.js', new URL(import.meta.url)), name);
 }
 
 /** One helper worker holding a copy of the model. */

@@ -20,6 +20,7 @@ import { LiveMode } from './element/live.js';
 import { showCard } from './element/card.js';
 
 export { loadClassifier, ClassifyError };
+export { Classifier, shippedModels } from './classifier.js';
 
 /** The widget's stylesheet: in the folder `base` when one is given (the base-url
  *  attribute), else beside this script, by the literal URL bundlers follow and copy. */
@@ -38,7 +39,7 @@ function analysisOf({ info, result, model, timings, wasmBytes, features }) {
 }
 
 // A Web Worker has no HTMLElement: there the class is defined on a stand-in, and not registered.
-class GenreClassifierElement extends (globalThis.HTMLElement ?? class {}) {
+export class GenreClassifierElement extends (globalThis.HTMLElement ?? class {}) {
   static get observedAttributes() { return ['model', 'live']; }
 
   constructor() {

@@ -148,9 +148,11 @@ async function downloadModel(files) {
       });
     const weights = download(files.weights, 'weights file', () => weightsLimit, controller, watch);
     return await Promise.all([card, weights]);
+  } catch (e) {
+    controller.abort(new Error('the other file failed'));  // ends the other download
+    throw e;
   } finally {
     watch.stop();
-    controller.abort(new Error('done'));  // ends the other download when one failed
   }
 }
 

@@ -1,0 +1,162 @@
+// Types of the UI-free API (classifier.js): `loadClassifier`, `Classifier`, `ClassifyError`
+// and the result objects, which are `classify --json`'s fields (the crate's
+// `Classification`) plus the model, the song's length and the times.
+
+/** Genre → probability (0..1), over the model's labels. */
+export type GenreProbabilities = Record<string, number>;
+
+/** One segment of the song (3 s for musicnn), in time order. */
+export interface SegmentVerdict {
+  /** Where the segment starts, in seconds. */
+  start_s: number;
+  /** Its most probable genre. */
+  genre: string;
+  probabilities: GenreProbabilities;
+}
+
+/** One of musicnn's Million Song Dataset tags, mean over the song's segments. */
+export interface TagScore {
+  tag: string;
+  probability: number;
+}
+
+/** How long each stage took, in milliseconds. */
+export interface Timings {
+  decodeMs: number;
+  featureMs: number;
+  classifyMs: number;
+  /** When the first segment's verdict arrived, after the start. */
+  firstSegmentMs: number | null;
+  /** Patches a helper worker embedded (the rest were embedded by the main worker). */
+  helperPatches: number;
+  totalMs: number;
+}
+
+/** What `classify` resolves to. */
+export interface ClassifyResult {
+  /** The most probable genre. */
+  genre: string;
+  /** The top probability after calibration: how often a verdict this sure was right on validation. */
+  confidence: number;
+  /** Whether `confidence` is below the model card's threshold (chosen on validation). */
+  unsure: boolean;
+  /** The song's calibrated genre probabilities. */
+  probabilities: GenreProbabilities;
+  segments: SegmentVerdict[];
+  /** musicnn's strongest tags, most probable first; absent for the tutorial networks. */
+  tags?: TagScore[];
+  /** The genre the tags speak for when it is not `genre`; absent when they agree. */
+  tags_lean?: string;
+  /** The model used: a shipped model's name or a folder URL. */
+  model: string;
+  /** The song's length in seconds. */
+  seconds: number;
+  timings: Timings;
+}
+
+/** Progress of one song, as its segments are classified. */
+export interface ClassifyProgress {
+  done: number;
+  total: number;
+  /** The verdicts of the segments just done, in order. */
+  segments: SegmentVerdict[];
+  /** The verdict of every segment done so far, in the result's shape. */
+  soFar: Omit<ClassifyResult, 'model' | 'seconds' | 'timings'> | null;
+}
+
+/** What `classify` takes: a file, its bytes, or decoded audio. */
+export type AudioInput =
+  | Blob
+  | ArrayBuffer
+  | ArrayBufferView
+  | AudioBuffer
+  | { channels: Float32Array[]; sampleRate: number };
+
+/** Options of one classification. */
+export interface ClassifyOptions {
+  onProgress?: (progress: ClassifyProgress) => void;
+  /** Cancels the song; `classify` then rejects with reason 'cancelled'. */
+  signal?: AbortSignal;
+}
+
+/** The feature settings the wasm extractor computes (the crate's one settings struct). */
+export interface FeatureSettings {
+  sample_rate: number;
+  [setting: string]: unknown;
+}
+
+/** A model's card: its labels, features, architecture and validation figures. */
+export interface ModelCard {
+  labels: string[];
+  features: FeatureSettings;
+  [field: string]: unknown;
+}
+
+/** A model the build ships, the default first. */
+export interface ShippedModel {
+  name: string;
+  label: string;
+}
+
+/** One window of live mode (about a second of the microphone). */
+export interface LiveWindow {
+  /** Where the window ends, in seconds since listening began. */
+  endS: number;
+  /** Too quiet to classify. */
+  quiet: boolean;
+  rms: number;
+  /** The window's verdict; null when quiet. */
+  result: Omit<ClassifyResult, 'model' | 'seconds' | 'timings'> | null;
+  busyMs: number;
+}
+
+/** Why a song could not be classified. */
+export type ClassifyErrorReason = 'input' | 'silent' | 'not-music' | 'cancelled' | 'model' | 'live';
+
+/** An error with a reason a UI can show. */
+export class ClassifyError extends Error {
+  constructor(message: string, reason: ClassifyErrorReason);
+  readonly name: 'ClassifyError';
+  reason: ClassifyErrorReason;
+}
+
+/** A classifier bound to one model; every classifier from one base URL shares one worker. */
+export class Classifier {
+  private constructor();
+  /** The model in use: a shipped model's name or a folder URL. */
+  readonly model: string;
+  readonly card: ModelCard;
+  readonly settings: FeatureSettings;
+  readonly shippedModels: ShippedModel[];
+  /** Classifies a song. */
+  classify(input: AudioInput, options?: ClassifyOptions): Promise<ClassifyResult>;
+  /** Switches to another model (loaded once per page); resolves to its card. */
+  setModel(model: string): Promise<ModelCard>;
+  /** The last song again, with the current model, from its stored features. */
+  reclassify(): Promise<{
+    result: Omit<ClassifyResult, 'model' | 'seconds' | 'timings'>;
+    model: string;
+    classifyMs: number;
+  }>;
+  /** Live mode: the microphone, classified about once a second. */
+  listen(handlers: {
+    onWindow?: (window: LiveWindow) => void;
+    onError?: (error: ClassifyError) => void;
+  }): Promise<{ stop(): void; sampleRate: number }>;
+  /** Frees the last song's stored features in the worker. */
+  forget(): void;
+}
+
+/** Where the model comes from and where the widget's files are served. */
+export interface LoadOptions {
+  /** A shipped model's name, or the URL of a model folder (card.json + model.bpk); default: the first shipped. */
+  model?: string;
+  /** Where worker.js, pkg/ and models/ live; default: beside the script (or wherever a bundler put them). */
+  baseUrl?: string | URL | null;
+}
+
+/** Loads a classifier; rejects with the reason when the wasm or the model cannot be loaded. */
+export function loadClassifier(options?: LoadOptions): Promise<Classifier>;
+
+/** The shipped models the worker at `baseUrl` offers, the default first. */
+export function shippedModels(options?: { baseUrl?: string | URL | null }): Promise<ShippedModel[]>;
