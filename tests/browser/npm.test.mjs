@@ -2,8 +2,12 @@
 // (what ./build.sh package writes to target/npm/), a throwaway project installs it from the
 // tarball beside Vite, webpack 5 and TypeScript from the registry, and then
 // - a Vite app and a webpack app that only `import 'genre-classifier'` and put
-//   <genre-classifier> in their page build with no configuration for our files, and each
-//   build, served, classifies a song in headless Chromium with no failed request;
+//   <genre-classifier live> in their page build with no configuration for our files, and
+//   each build, served, classifies a song in headless Chromium as `classify` does, with no
+//   failed request, and listens to the microphone (live mode's worklet, which Vite inlines
+//   as a data: URL);
+// - the Vite app's element with base-url set to a host serving the package's folder loads
+//   everything, the stylesheet too, from there;
 // - a TypeScript file using the element, its events and the API type-checks with
 //   `tsc --strict`, and one misusing them does not;
 // - the tarball holds the element, the API, their types, the packages and the default model,
@@ -11,14 +15,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildPackage, NAME } from '../../scripts/package.mjs';
-import { serve, launch, analyse, DATA } from './helpers.mjs';
+import { serve, launchWithMicrophone, analyse, classifyCli, nativeSamples, wav, DATA, ROOT } from './helpers.mjs';
 
 const CLIP = path.join(DATA, 'rock/rock.00000.ogg');
 const TOOLS = ['vite@8', 'webpack@5', 'webpack-cli@6', 'typescript@5'];
+const SHOTS = path.join(ROOT, 'target/screenshots');
 let dir, tarball, packed, browser;
 
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -31,7 +36,7 @@ function output(cmd, args) {
   }
 }
 
-const PAGE = '<!doctype html><meta charset="utf-8"><title>app</title><genre-classifier></genre-classifier>';
+const PAGE = '<!doctype html><meta charset="utf-8"><title>app</title><genre-classifier live></genre-classifier>';
 
 /** The throwaway project: the app's page and script, a webpack config, TypeScript files. */
 function writeProject() {
@@ -69,15 +74,19 @@ before(async () => {
   ({ tarball, packed } = buildPackage(path.join(dir, 'npm')));
   writeProject();
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball, ...TOOLS]);
-  browser = await launch();
+  const microphone = path.join(dir, 'microphone.wav');
+  writeFileSync(microphone, wav(nativeSamples([CLIP]), 22050, { bits: 16 }));
+  browser = await launchWithMicrophone(microphone);
 });
 after(async () => {
   await browser?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Serves `dist`, drops the clip on its <genre-classifier>; the verdict and failed requests. */
-async function classifyIn(dist) {
+/** Serves `dist`, opens `html` there and drops the clip on its <genre-classifier>, then
+ *  listens for two live windows: the verdict, failed requests, the model list, the live
+ *  windows and the stylesheet's URL. */
+async function classifyIn(dist, html = '') {
   const server = await serve(dist);
   const page = await browser.newPage();
   const failed = [];
@@ -89,21 +98,37 @@ async function classifyIn(dist) {
     if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) failed.push(`${r.status()} ${r.url()}`);
   });
   try {
-    await page.goto(server.url);
+    await page.goto(server.url + html);
     await page.waitForFunction(() => document.querySelector('genre-classifier')?.dataset.state === 'idle', null, { timeout: 60_000 });
     const state = await analyse(page, CLIP, 120_000);
     const result = await page.evaluate(() => document.querySelector('genre-classifier').lastResult);
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, `npm-${path.basename(dist)}${html ? '-hosted' : ''}.png`), fullPage: true });
     const models = await page.evaluate(() => [...document.querySelector('genre-classifier').shadowRoot.querySelectorAll('#model option')].map((o) => o.value));
-    return { state, result, failed, models, status: await page.evaluate(() => document.querySelector('genre-classifier').shadowRoot.querySelector('#status-text')?.textContent) };
+    const status = await page.evaluate(() => document.querySelector('genre-classifier').shadowRoot.querySelector('#status-text')?.textContent);
+    const stylesheet = await page.evaluate(() => document.querySelector('genre-classifier').shadowRoot.querySelector('#stylesheet').href);
+    const styled = await page.evaluate(() => getComputedStyle(document.querySelector('genre-classifier').shadowRoot.querySelector('#drop')).borderStyle);
+    await page.click('#listen');
+    await page.waitForFunction(() => (document.querySelector('genre-classifier').liveWindows?.length ?? 0) >= 2, null, { timeout: 30_000 });
+    const live = await page.evaluate(() => document.querySelector('genre-classifier').liveWindows.length);
+    await page.click('#listen');
+    return { state, result, failed, models, status, live, stylesheet, styled };
   } finally {
     await page.close();
     server.stop();
   }
 }
 
-function assertClassified({ state, result, failed, models, status }) {
+let native = null;
+function assertClassified({ state, result, failed, models, status, live, styled }) {
   assert.equal(state, 'done', status);
-  assert.ok(result.genre && result.confidence > 0 && result.segments.length >= 9, JSON.stringify(result).slice(0, 200));
+  native ??= classifyCli(CLIP);
+  assert.equal(result.genre, native.genre);
+  for (const [genre, p] of Object.entries(native.probabilities)) {
+    assert.ok(Math.abs(result.probabilities[genre] - p) < 1e-4, `${genre}: ${result.probabilities[genre]} in the app, ${p} natively`);
+  }
+  assert.ok(live >= 2, 'live mode heard the microphone');
+  assert.equal(styled, 'dashed', 'the stylesheet applies');
   assert.deepEqual(failed, [], 'every file the widget asked for was there');
   assert.deepEqual(models, ['musicnn'], 'the package offers the model it holds');
 }
@@ -113,6 +138,21 @@ test('a Vite app that imports the package builds without warnings about it and c
   assert.ok(build.ok, build.text);
   assert.doesNotMatch(build.text, /doesn't exist at build time|genre-classifier.*warn/i, build.text);
   assertClassified(await classifyIn(path.join(dir, 'dist-vite')));
+});
+
+test('the Vite app with base-url naming a host of the package folder loads everything from there', { timeout: 300_000 }, async () => {
+  const host = await serve(path.join(dir, 'node_modules', NAME));
+  try {
+    const index = readFileSync(path.join(dir, 'dist-vite/index.html'), 'utf8');
+    const hosted = index.replace('<genre-classifier live>', `<genre-classifier live base-url="${host.url}">`);
+    assert.notEqual(hosted, index);
+    writeFileSync(path.join(dir, 'dist-vite/hosted.html'), hosted);
+    const seen = await classifyIn(path.join(dir, 'dist-vite'), 'hosted.html');
+    assertClassified(seen);
+    assert.equal(seen.stylesheet, `${host.url}genre-classifier.css`);
+  } finally {
+    host.stop();
+  }
 });
 
 test('a webpack 5 app that imports the package builds and classifies a song', { timeout: 300_000 }, async () => {
