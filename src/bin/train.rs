@@ -62,6 +62,9 @@ struct Args {
     /// dense 200 and batch norms) and fine-tune it; the head gets that one hidden layer.
     #[arg(long)]
     head_from_backbone: bool,
+    /// Let that head read the backbone's 50 tag probabilities beside its pooled values.
+    #[arg(long)]
+    head_tags: bool,
     /// How a song shorter than one segment is filled up: loop or silence (default: the
     /// model's: loop for musicnn, as its training did; silence for the tutorial's).
     #[arg(long, value_parser = ["loop", "silence"])]
@@ -242,6 +245,7 @@ fn recipe(args: &Args) -> Result<Recipe> {
     r.augment &= !args.no_augment;
     r.shifted_segments |= args.shifted_segments;
     r.head_from_backbone |= args.head_from_backbone;
+    r.head_reads_tags |= args.head_tags;
     if let Some(pad) = &args.pad_mode {
         r.pad_mode = Some(if pad == "reflect" {
             PadMode::Reflect

@@ -158,7 +158,7 @@ impl Architecture {
             Self::Musicnn(c) => {
                 c.backbone.frames == frames
                     && c.backbone.mels == coefficients
-                    && c.head.inputs == c.pooled_size()
+                    && c.head.inputs == c.head_input_size()
             }
         }
     }
@@ -167,7 +167,7 @@ impl Architecture {
     /// networks, the pooled embedding for musicnn (what the card's normalisation covers).
     pub fn normalized_width(&self, coefficients: usize) -> usize {
         match self {
-            Self::Musicnn(c) => c.pooled_size(),
+            Self::Musicnn(c) => c.head_input_size(),
             _ => coefficients,
         }
     }
@@ -261,7 +261,7 @@ impl Architecture {
     /// by the card): a segment's frames × coefficients, or musicnn's pooled values.
     pub fn head_input(&self, features: &FeatureSettings) -> [usize; 2] {
         match self {
-            Self::Musicnn(c) => [1, c.pooled_size()],
+            Self::Musicnn(c) => [1, c.head_input_size()],
             _ => [features.frames_per_segment(), features.coefficients()],
         }
     }
@@ -392,6 +392,7 @@ mod tests {
             source: BackboneSource::msd_musicnn(""),
             head: default_head(pooled, 10),
             tag_prior: TagPrior::gtzan(0.5),
+            head_reads_tags: false,
         })
     }
 

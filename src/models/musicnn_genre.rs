@@ -220,6 +220,10 @@ pub struct MusicnnGenreConfig {
     pub head: AnnConfig,
     /// The zero-shot prior from the backbone's tags.
     pub tag_prior: TagPrior,
+    /// Whether the head reads the 50 tag probabilities beside the pooled embedding (its
+    /// input is then the whole embedding, normalised); cards without it: pooled only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub head_reads_tags: bool,
 }
 
 impl MusicnnGenreConfig {
@@ -248,6 +252,17 @@ impl MusicnnGenreConfig {
     /// Values of the pooled embedding the head sees (1506).
     pub fn pooled_size(&self) -> usize {
         self.backbone.embedding_size()
+    }
+
+    /// Values the head reads per segment: the pooled embedding, and the tag probabilities
+    /// after it when [`head_reads_tags`](Self::head_reads_tags).
+    pub fn head_input_size(&self) -> usize {
+        self.pooled_size()
+            + if self.head_reads_tags {
+                self.backbone.tags
+            } else {
+                0
+            }
     }
 
     /// Values of a whole embedding: pooled values, then the tag probabilities.

@@ -63,6 +63,8 @@ pub struct HeadOptions {
     pub from_backbone: bool,
     /// Share of the backbone's tag prior in the final probabilities, in `[0, 1]`.
     pub tag_prior_weight: f32,
+    /// Whether the head reads the backbone's tag probabilities beside its pooled values.
+    pub reads_tags: bool,
 }
 
 impl ModelFamily {
@@ -187,7 +189,8 @@ pub struct FrozenBackbone {
 }
 
 /// The layout of one embedding row: `frames × width` values the head reads (normalised
-/// per group of `width`), then `tags` values the head does not read.
+/// per group of `width`); the row's last `tags` values are the backbone's tag
+/// probabilities, which the prior reads, and the head too when its width takes them in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EmbeddingShape {
     /// Rows of the head's input.
@@ -202,6 +205,24 @@ impl EmbeddingShape {
     /// Values the head reads per segment.
     pub fn head_values(&self) -> usize {
         self.frames * self.width
+    }
+
+    /// This layout with the head reading the tag probabilities after its values too
+    /// (`reads`), as [`HeadOptions::reads_tags`] asks.
+    pub fn with_head_reading_tags(self, reads: bool) -> Self {
+        if reads {
+            Self {
+                width: self.width + self.tags,
+                ..self
+            }
+        } else {
+            self
+        }
+    }
+
+    /// A row's tag probabilities: its last `tags` values.
+    pub fn tags_of<'a>(&self, row: &'a [f32]) -> &'a [f32] {
+        &row[row.len().saturating_sub(self.tags)..]
     }
 }
 
@@ -341,7 +362,12 @@ fn musicnn_head(
     genres: &[String],
     options: &HeadOptions,
 ) -> Result<TrainableHead, String> {
-    let mut head = default_head(backbone.config.embedding_size(), genres.len());
+    let tags = if options.reads_tags {
+        backbone.config.tags
+    } else {
+        0
+    };
+    let mut head = default_head(backbone.config.embedding_size() + tags, genres.len());
     head.hidden.clone_from(&options.hidden);
     if options.from_backbone && head.hidden.is_empty() {
         head.hidden = vec![backbone.config.backend_units];
@@ -357,6 +383,7 @@ fn musicnn_head(
         source: backbone.source.clone(),
         head: head.clone(),
         tag_prior: TagPrior::gtzan(options.tag_prior_weight).restricted_to(genres),
+        head_reads_tags: options.reads_tags,
     };
     config.tag_prior.validate(genres)?;
     Ok(TrainableHead {

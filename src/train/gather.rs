@@ -94,9 +94,9 @@ impl Gathered {
         let mut side = Self::default();
         for &i in ids {
             let (t, row) = &segments.rows[i];
-            let (head, tags) = row.split_at(shape.head_values().min(row.len()));
-            side.data.extend_from_slice(head);
-            side.tags.extend_from_slice(tags);
+            side.data
+                .extend_from_slice(&row[..shape.head_values().min(row.len())]);
+            side.tags.extend_from_slice(shape.tags_of(row));
             side.labels.push(corpus.set.tracks[*t].label);
             side.tracks.push(*t);
         }

@@ -178,7 +178,9 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
         .map_err(TrainError::Options)?;
     let shifted = uses_shifted_cuts(options);
     let embedded = embed::embed_all(&corpus, &sides, &backbone, options, shifted)?;
-    let shape = backbone.shape(&options.features);
+    let shape = backbone
+        .shape(&options.features)
+        .with_head_reading_tags(options.head.reads_tags);
     let segments = gather::assign_segments(embedded.tracks, &sides, &options.split);
     let skipped = embedded.skipped;
     let (train, valid, normalization) =

@@ -58,6 +58,8 @@ pub struct Recipe {
     pub head_dropout: f64,
     /// Whether that head starts from the backbone's own back end.
     pub head_from_backbone: bool,
+    /// Whether that head reads the backbone's tag probabilities beside its pooled values.
+    pub head_reads_tags: bool,
     /// Edge padding of segments (`None`: the family's).
     pub pad_mode: Option<PadMode>,
     /// How songs shorter than a segment are filled (`None`: the family's).
@@ -113,6 +115,7 @@ impl Recipe {
             head_hidden: Vec::new(),
             head_dropout: 0.0,
             head_from_backbone: false,
+            head_reads_tags: false,
             pad_mode: None,
             short_fill: None,
             segment_loudness_lufs: None,
@@ -264,6 +267,7 @@ impl Recipe {
                 dropout: self.head_dropout,
                 from_backbone: self.head_from_backbone,
                 tag_prior_weight: self.tag_prior_weight,
+                reads_tags: self.head_reads_tags,
             },
             out: places.out,
             split: SplitOptions {
