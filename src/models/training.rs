@@ -469,3 +469,30 @@ impl TrainableHead {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::EmbeddingShape;
+
+    #[test]
+    fn a_head_reading_tags_takes_the_whole_row_and_the_prior_still_gets_the_tags() {
+        let shape = EmbeddingShape {
+            frames: 1,
+            width: 4,
+            tags: 2,
+        };
+        let row = [0.0, 1.0, 2.0, 3.0, 0.25, 0.75];
+        assert_eq!(shape.head_values(), 4);
+        assert_eq!(shape.tags_of(&row), &[0.25, 0.75]);
+        let reading = shape.with_head_reading_tags(true);
+        assert_eq!(reading.head_values(), 6);
+        assert_eq!(reading.tags_of(&row), &[0.25, 0.75]);
+        assert_eq!(shape.with_head_reading_tags(false), shape);
+        let identity = EmbeddingShape {
+            frames: 2,
+            width: 3,
+            tags: 0,
+        };
+        assert!(identity.tags_of(&[1.0; 6]).is_empty());
+    }
+}
