@@ -65,6 +65,10 @@ struct Args {
     /// Let that head read the backbone's 50 tag probabilities beside its pooled values.
     #[arg(long)]
     head_tags: bool,
+    /// Learn the tag prior's map from tags to genres on the training segments (a
+    /// regularised logistic regression) instead of the hand-written one.
+    #[arg(long)]
+    learned_tag_map: bool,
     /// How a song shorter than one segment is filled up: loop or silence (default: the
     /// model's: loop for musicnn, as its training did; silence for the tutorial's).
     #[arg(long, value_parser = ["loop", "silence"])]
@@ -246,6 +250,7 @@ fn recipe(args: &Args) -> Result<Recipe> {
     r.shifted_segments |= args.shifted_segments;
     r.head_from_backbone |= args.head_from_backbone;
     r.head_reads_tags |= args.head_tags;
+    r.learned_tag_map |= args.learned_tag_map;
     if let Some(pad) = &args.pad_mode {
         r.pad_mode = Some(if pad == "reflect" {
             PadMode::Reflect

@@ -18,6 +18,7 @@ mod musicnn_genre;
 #[cfg(not(target_arch = "wasm32"))]
 mod musicnn_wheel;
 mod rnn;
+mod tag_map;
 mod tf_checkpoint;
 #[cfg(not(target_arch = "wasm32"))]
 mod training;
@@ -39,6 +40,7 @@ pub use musicnn_genre::{
 #[cfg(not(target_arch = "wasm32"))]
 pub use musicnn_wheel::{WheelError, fetch_wheel, read_checkpoint};
 pub use rnn::{Rnn, RnnConfig};
+pub use tag_map::{LearnedTagMap, softmax_in_place, standardised_log_odds};
 pub use tf_checkpoint::{CheckpointError, TfCheckpoint};
 #[cfg(not(target_arch = "wasm32"))]
 #[allow(unused_imports)]

@@ -11,7 +11,7 @@
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Ann, AnnConfig, MSD_TAGS, Musicnn, MusicnnConfig};
+use super::{Ann, AnnConfig, LearnedTagMap, MSD_TAGS, Musicnn, MusicnnConfig};
 use crate::features::{FeatureKind, FeatureSettings};
 
 /// Where the backbone's weights came from, for the model card and for cache keys.
@@ -74,7 +74,10 @@ pub struct TagLabel {
 /// A genre's score in a segment is the largest probability among its tags; the scores,
 /// normalised to sum to 1, are the prior. The final probabilities are
 /// `(1 − weight) · head + weight · prior`. The map is written by hand from the tags'
-/// names, never fitted to our clips; only `weight` is chosen, on validation.
+/// names, never fitted to our clips; only `weight` is chosen, on validation. A recipe may
+/// instead learn the prior from the training segments' tags (`learned`, fitted by
+/// `train --learned-tag-map`); the hand-written map then still says which tags name which
+/// genre, for the "tags lean" note.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TagPrior {
@@ -82,6 +85,10 @@ pub struct TagPrior {
     pub weight: f32,
     /// Genre → tags. Genres without an entry get no prior mass.
     pub map: Vec<GenreTags>,
+    /// A map from the tags to the genres learned on training segments; when present, the
+    /// prior is its distribution, and `map` only says which tags name which genre.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned: Option<LearnedTagMap>,
 }
 
 impl TagPrior {
@@ -96,6 +103,7 @@ impl TagPrior {
         };
         Self {
             weight,
+            learned: None,
             map: vec![
                 entry("blues", &["blues"]),
                 entry("classical", &["instrumental", "ambient"]),
@@ -157,6 +165,9 @@ impl TagPrior {
         if !(0.0..=1.0).contains(&self.weight) {
             return Err(format!("tag prior weight {} is not in [0, 1]", self.weight));
         }
+        if let Some(learned) = &self.learned {
+            learned.validate(MSD_TAGS.len(), labels.len())?;
+        }
         for entry in &self.map {
             if !labels.contains(&entry.genre) {
                 return Err(format!(
@@ -174,6 +185,9 @@ impl TagPrior {
     /// The prior over `labels` from one segment's 50 tag probabilities. Uniform when no
     /// mapped tag has any probability.
     pub fn genre_distribution(&self, labels: &[String], tag_probabilities: &[f32]) -> Vec<f32> {
+        if let Some(learned) = &self.learned {
+            return learned.distribution(tag_probabilities);
+        }
         let mut scores: Vec<f32> = labels
             .iter()
             .map(|genre| {

@@ -18,9 +18,9 @@ use std::path::Path;
 use burn::prelude::*;
 
 use super::{
-    ARCHITECTURE_NAMES, Architecture, BackboneSource, Musicnn, MusicnnConfig, MusicnnGenre,
-    MusicnnGenreConfig, Network, PenultimateLayer, TagPrior, cpu_device, default_head, fetch_wheel,
-    read_checkpoint,
+    ARCHITECTURE_NAMES, Architecture, BackboneSource, LearnedTagMap, Musicnn, MusicnnConfig,
+    MusicnnGenre, MusicnnGenreConfig, Network, PenultimateLayer, TagPrior, cpu_device,
+    default_head, fetch_wheel, read_checkpoint,
 };
 use crate::features::{FeatureSettings, SegmentFeatures, ShortSongFill};
 
@@ -65,6 +65,9 @@ pub struct HeadOptions {
     pub tag_prior_weight: f32,
     /// Whether the head reads the backbone's tag probabilities beside its pooled values.
     pub reads_tags: bool,
+    /// Whether the tag prior is a map learned on the training segments
+    /// ([`LearnedTagMap`]) rather than the hand-written one.
+    pub learned_tag_map: bool,
 }
 
 impl ModelFamily {
@@ -421,6 +424,18 @@ impl TrainableHead {
     /// The zero-shot prior over the genres from the backbone's tags, if it has one.
     pub fn tag_prior(&self) -> Option<&TagPrior> {
         self.genre.as_ref().map(|g| &g.tag_prior)
+    }
+
+    /// Makes the tag prior the distribution of `map` (learned on training segments);
+    /// false when the head has no tag prior.
+    pub fn set_learned_tag_map(&mut self, map: LearnedTagMap) -> bool {
+        match &mut self.genre {
+            Some(genre) => {
+                genre.tag_prior.learned = Some(map);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The model card's note on where the head started, if not fresh.

@@ -17,11 +17,15 @@ mod plots;
 mod recipe;
 mod report;
 mod split;
+mod tag_map;
 
 pub use assess::PRIOR_GRID;
 pub use cache::FeatureCache;
 pub use corpus::find_tracks;
 pub use fit::{Examples, FitOptions, Fitted, balanced_class_weights, fit, fit_from, predict};
+
+/// L2 penalty of the learned tag map's weights (on standardised log-odds).
+const TAG_MAP_L2: f32 = 1e-2;
 pub use metrics::evaluate;
 pub use plots::{confusion_matrix, training_curves};
 pub use recipe::{Places, Recipe};
@@ -173,7 +177,7 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
     let backbone = family
         .load_backbone(&options.wheel_dir)
         .map_err(TrainError::Data)?;
-    let head = family
+    let mut head = family
         .head(&backbone, &options.features, &genres, &options.head)
         .map_err(TrainError::Options)?;
     let shifted = uses_shifted_cuts(options);
@@ -192,6 +196,16 @@ pub fn run(options: &TrainOptions) -> Result<TrainOutcome, TrainError> {
         genres.len(),
         &normalization,
     );
+    if options.head.learned_tag_map {
+        let w = &fit_options.class_weights;
+        head.set_learned_tag_map(tag_map::fit_tag_map(
+            &train.tags,
+            shape.tags,
+            &train.labels,
+            w,
+            TAG_MAP_L2,
+        ));
+    }
     let start = head
         .start(&backbone, &normalization.mean, &normalization.std)
         .map_err(TrainError::Options)?;

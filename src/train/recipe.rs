@@ -60,6 +60,8 @@ pub struct Recipe {
     pub head_from_backbone: bool,
     /// Whether that head reads the backbone's tag probabilities beside its pooled values.
     pub head_reads_tags: bool,
+    /// Whether the tag prior is learned on the training segments (not hand-written).
+    pub learned_tag_map: bool,
     /// Edge padding of segments (`None`: the family's).
     pub pad_mode: Option<PadMode>,
     /// How songs shorter than a segment are filled (`None`: the family's).
@@ -116,6 +118,7 @@ impl Recipe {
             head_dropout: 0.0,
             head_from_backbone: false,
             head_reads_tags: false,
+            learned_tag_map: false,
             pad_mode: None,
             short_fill: None,
             segment_loudness_lufs: None,
@@ -268,6 +271,7 @@ impl Recipe {
                 from_backbone: self.head_from_backbone,
                 tag_prior_weight: self.tag_prior_weight,
                 reads_tags: self.head_reads_tags,
+                learned_tag_map: self.learned_tag_map,
             },
             out: places.out,
             split: SplitOptions {
