@@ -104,8 +104,10 @@ export interface LiveWindow {
   endS: number;
   /** Too quiet to classify. */
   quiet: boolean;
+  /** "does not sound like music: …" when the last few windows did not (a tone, noise, speech); else null. */
+  notMusic: string | null;
   rms: number;
-  /** The window's verdict; null when quiet. */
+  /** The window's verdict; null when quiet or not music. */
   result: Omit<ClassifyResult, 'model' | 'seconds' | 'timings'> | null;
   busyMs: number;
 }

@@ -32,8 +32,10 @@
 //   { type: 'not-music', id, message }         the song does not sound like music (a tone,
 //                                              noise, speech): the message says which, from Rust
 //   { type: 'decoded', id, samples, sampleRate, sourceRate, channels }  the file, mono at the feature rate
-//   { type: 'live', id, endS, quiet, rms, result, busyMs }  one live window: its verdict
-//                                              (`result`, unless quiet) and the worker's time so far
+//   { type: 'live', id, endS, quiet, notMusic, rms, result, busyMs }  one live window: its verdict
+//                                              (`result`; null when quiet, or when the last few
+//                                              windows did not sound like music: `notMusic` says
+//                                              why) and the worker's time so far
 //   { type: 'error', id, model, message }      a message for the person, naming the problem
 export const MSG = Object.freeze({
   MODEL: 'model',

@@ -421,11 +421,12 @@ async function listen({ id, model, sampleRate, port }) {
     try {
       const { windows, features } = listener.push(frames);
       const size = features.length / Math.max(1, windows.length);
-      const verdicts = windows.map((w, k) => (w.quiet ? null
+      const verdicts = windows.map((w, k) => (w.quiet || w.notMusic ? null
         : loaded.classify(features.subarray(k * size, (k + 1) * size), Float64Array.of(w.startS))));
       live.busyMs += performance.now() - start;
       windows.forEach((w, k) => postMessage({
-        type: MSG.LIVE, id, endS: w.endS, quiet: w.quiet, rms: w.rms, result: verdicts[k], busyMs: live.busyMs,
+        type: MSG.LIVE, id, endS: w.endS, quiet: w.quiet, notMusic: w.notMusic ?? null, rms: w.rms,
+        result: verdicts[k], busyMs: live.busyMs,
       }));
     } catch (e) {
       stop(id);

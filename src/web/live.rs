@@ -5,7 +5,9 @@ use js_sys::Float32Array;
 use wasm_bindgen::prelude::*;
 
 use super::{js_error, js_sample_rate, set_field, settings_from_js, to_js};
-use crate::features::{FeatureSettings, LIVE_HOP_SECONDS, LiveFeatures};
+use crate::features::{
+    FeatureSettings, LIVE_HOP_SECONDS, LiveFeatures, NOT_MUSIC_MESSAGE, RecentMusicEvidence,
+};
 
 /// One live window's facts, as `LiveListener::push` returns them.
 #[derive(serde::Serialize)]
@@ -15,6 +17,9 @@ struct LiveWindowInfo {
     end_s: f64,
     rms: f32,
     quiet: bool,
+    /// "does not sound like music: …" when the last few windows do not, as a song's
+    /// `notMusic`.
+    not_music: Option<String>,
 }
 
 /// Live features of a microphone: takes its frames at the device rate, and every second
@@ -22,6 +27,7 @@ struct LiveWindowInfo {
 #[wasm_bindgen]
 pub struct LiveListener {
     features: LiveFeatures,
+    recent: RecentMusicEvidence,
 }
 
 #[wasm_bindgen]
@@ -31,7 +37,10 @@ impl LiveListener {
     pub fn new(device_rate: f64) -> Result<LiveListener, JsError> {
         let features = LiveFeatures::new(js_sample_rate(device_rate)?, FeatureSettings::default())
             .map_err(js_error)?;
-        Ok(LiveListener { features })
+        Ok(LiveListener {
+            features,
+            recent: RecentMusicEvidence::default(),
+        })
     }
 
     /// A listener for audio at `device_rate` Hz computing the features of `settings` (a
@@ -41,7 +50,10 @@ impl LiveListener {
         let settings = settings_from_js(&settings)?;
         let features =
             LiveFeatures::new(js_sample_rate(device_rate)?, settings).map_err(js_error)?;
-        Ok(LiveListener { features })
+        Ok(LiveListener {
+            features,
+            recent: RecentMusicEvidence::default(),
+        })
     }
 
     /// Seconds between windows.
@@ -50,19 +62,30 @@ impl LiveListener {
         LIVE_HOP_SECONDS
     }
 
-    /// Takes the next mono frames; returns `{ windows: [{ startS, endS, rms, quiet }],
+    /// Takes the next mono frames; returns `{ windows: [{ startS, endS, rms, quiet,
+    /// notMusic }],
     /// features }` for the windows they complete, `features` holding each window's
     /// features concatenated (`frames x width`, frame-major), ready for `GenreModel.embed`.
     pub fn push(&mut self, samples: &[f32]) -> Result<JsValue, JsError> {
         let windows = self.features.push(samples).map_err(js_error)?;
         let length = self.features.settings().segment_seconds();
+        let settings = self.features.settings().clone();
         let info: Vec<LiveWindowInfo> = windows
             .iter()
-            .map(|w| LiveWindowInfo {
-                start_s: w.end_s - length,
-                end_s: w.end_s,
-                rms: w.rms,
-                quiet: w.is_quiet(),
+            .map(|w| {
+                if !w.is_quiet() {
+                    self.recent.add_features(&w.features, &settings);
+                }
+                LiveWindowInfo {
+                    start_s: w.end_s - length,
+                    end_s: w.end_s,
+                    rms: w.rms,
+                    quiet: w.is_quiet(),
+                    not_music: self
+                        .recent
+                        .not_music()
+                        .map(|why| format!("{NOT_MUSIC_MESSAGE}: {why}")),
+                }
             })
             .collect();
         let features: Vec<f32> = windows

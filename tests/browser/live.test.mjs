@@ -1,13 +1,13 @@
 // Live mode end to end in headless Chromium with a fake microphone that plays a real clip:
 // the live genre agrees with the batch classification of the same file for most windows;
-// quiet input shows "listening"; Stop releases the microphone; permission denied, no
+// quiet input shows "listening"; a pure tone is said not to sound like music; Stop releases the microphone; permission denied, no
 // device and no AudioWorklet each get a clear message.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { serve, launch, launchWithMicrophone, openPage, analyse, statusText, wav, nativeSamples, DATA, ROOT } from './helpers.mjs';
+import { serve, launch, launchWithMicrophone, openPage, analyse, statusText, wav, tone, nativeSamples, DATA, ROOT } from './helpers.mjs';
 
 const SHOTS = path.join(ROOT, 'target/screenshots');
 let server, scratch;
@@ -71,6 +71,26 @@ test('quiet input shows "listening" instead of a guess', async () => {
     assert.ok(windows.every((w) => w.quiet && w.genre === null));
     assert.equal(await page.textContent('#live-now'), 'Listening… (too quiet to tell)');
     await page.click('#listen');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('a pure tone at the microphone is said not to sound like music, not given a genre', async () => {
+  const file = path.join(scratch, 'tone.wav');
+  writeFileSync(file, wav([tone(12, 22050, 440)], 22050, { bits: 16 }));
+  const browser = await launchWithMicrophone(file);
+  try {
+    const { page, errors } = await openPage(browser, server.url);
+    await page.click('#listen');
+    const windows = await liveWindows(page, 5);
+    // The first windows are heard before any judgement; from the third on, it is named.
+    const judged = windows.slice(2);
+    assert.ok(judged.every((w) => w.notMusic && w.genre === null), JSON.stringify(windows.map((w) => [w.notMusic, w.genre])));
+    assert.match(judged[0].notMusic, /^does not sound like music: it is a pure tone/);
+    assert.match(await page.textContent('#live-now'), /^Listening… this does not sound like music: it is a pure tone\.$/);
+    await page.click('#listen');
+    assert.deepEqual(errors, []);
   } finally {
     await browser.close();
   }

@@ -67,10 +67,14 @@ export class LiveMode {
 
   showWindow(session, w) {
     const { ui } = this;
-    session.windows.push({ endS: w.endS, quiet: w.quiet, genre: w.result?.genre ?? null, probabilities: w.result?.probabilities ?? null });
+    session.windows.push({
+      endS: w.endS, quiet: w.quiet, notMusic: w.notMusic, genre: w.result?.genre ?? null, probabilities: w.result?.probabilities ?? null,
+    });
     if (session.windows.length > KEPT_WINDOWS) session.windows.splice(0, session.windows.length - KEPT_WINDOWS);
     if (w.quiet) {
       ui.liveNow.textContent = 'Listening… (too quiet to tell)';
+    } else if (w.notMusic) {
+      ui.liveNow.textContent = `Listening… this ${w.notMusic}.`;
     } else {
       const p = w.result.probabilities[w.result.genre];
       const strong = document.createElement('strong');
@@ -81,7 +85,8 @@ export class LiveMode {
     this.draw(session);
   }
 
-  /** The last minute: a full block per window, a thin grey one where it was too quiet. */
+  /** The last minute: a full block per window, a thin grey one where it was too quiet or
+   *  did not sound like music. */
   draw(session) {
     const canvas = this.ui.liveTimeline;
     const ctx = fitCanvas(canvas);
@@ -92,8 +97,9 @@ export class LiveMode {
     for (const w of session.windows) {
       const x = canvas.width - (newest - w.endS + 1) * step;
       if (x + step < 0) continue;
-      ctx.fillStyle = w.quiet ? quiet : session.colours[w.genre];
-      ctx.fillRect(Math.floor(x), w.quiet ? canvas.height / 3 : 0, Math.ceil(step) - (step > 6 ? 1 : 0), w.quiet ? canvas.height / 3 : canvas.height);
+      const thin = w.quiet || !w.genre;
+      ctx.fillStyle = thin ? quiet : session.colours[w.genre];
+      ctx.fillRect(Math.floor(x), thin ? canvas.height / 3 : 0, Math.ceil(step) - (step > 6 ? 1 : 0), thin ? canvas.height / 3 : canvas.height);
     }
   }
 }
