@@ -1,0 +1,88 @@
+// Many songs at once, without a UI: a queue that classifies a list of files (a folder, a
+// library) a few at a time, so that one song decodes while another is classified, and
+// keeps of each song only its result, never its audio or features.
+import { sniffFile } from './sniff.js';
+
+/** Songs in flight at once: one decoding while another is in the worker is what keeps
+ *  both busy; more only holds more decoded audio. */
+export const DEFAULT_CONCURRENCY = 2;
+
+/** The name a song is shown and exported under: its path in what was given, else its
+ *  file name, else its place in the list. */
+export function nameOf(input, index) {
+  return input?.path || input?.file?.webkitRelativePath || input?.file?.name
+    || input?.webkitRelativePath || input?.name || `song ${index + 1}`;
+}
+
+/** What to classify from an input: a `{ file, path }` pair gives its file. */
+const audioOf = (input) => (input && input.file && !(input instanceof Blob) ? input.file : input);
+
+/** What is kept of a song the full view can show again: its facts, not its audio. */
+function summaryOf({ info, timings, channels }) {
+  const { segmentStarts, ...facts } = info;
+  return { info: facts, timings, channels };
+}
+
+const CANCELLED = { error: 'cancelled', reason: 'cancelled' };
+
+/** One song: `{ output: { file, result } | { file, error, reason }, song }` (song: the
+ *  summary the widget keeps, when there is a result). Never rejects. */
+async function classifyOne(classifier, input, index, { signal, onState }) {
+  const file = nameOf(input, index);
+  const audio = audioOf(input);
+  if (signal?.aborted) return { output: { file, ...CANCELLED }, song: null };
+  if (typeof Blob !== 'undefined' && audio instanceof Blob) {
+    const kind = await sniffFile(audio);
+    if (!kind.audio) return { output: { file, error: kind.reason, reason: 'input' }, song: null };
+  }
+  try {
+    onState?.(index, 'decoding');
+    const analysis = await classifier.analyse(audio, {
+      signal, keep: false, onDecoded: () => onState?.(index, 'classifying'),
+    });
+    const { result, model, info, timings } = analysis;
+    return { output: { file, result: { ...result, model, seconds: info.seconds, timings } }, song: summaryOf(analysis) };
+  } catch (e) {
+    return { output: { file, error: e.message, reason: e.reason ?? 'input' }, song: null };
+  }
+}
+
+/** A song's last state, from its output. */
+const finalState = (output) => (output.reason === 'cancelled' ? 'cancelled' : output.error ? 'error' : 'done');
+
+/**
+ * Classifies `inputs` (Files, Blobs, `{ file, path }`, or anything `classify` takes) with
+ * `classifier`, `concurrency` at a time. Resolves, once all are done or cancelled, to one
+ * output per input in their order: `{ file, result }` or `{ file, error, reason }` (`file`:
+ * the path or name). `onProgress({ done, total, index, result, song })` gets each song as
+ * it completes (`result`: its output); `onState(index, state)` each song's step:
+ * 'decoding', 'classifying', then 'done', 'error' or 'cancelled'. Aborting `signal`
+ * stops the rest: the songs not finished get the error 'cancelled' (and no onProgress),
+ * and what was done is kept.
+ */
+export async function classifyAll(classifier, inputs, { onProgress, onState, signal, concurrency = DEFAULT_CONCURRENCY } = {}) {
+  const list = [...inputs];
+  const outputs = new Array(list.length);
+  let next = 0;
+  let done = 0;
+  const lane = async () => {
+    while (next < list.length) {
+      const index = next++;
+      const { output, song } = await classifyOne(classifier, list[index], index, { signal, onState });
+      outputs[index] = output;
+      onState?.(index, finalState(output));
+      if (output.reason === 'cancelled') continue;
+      done++;
+      onProgress?.({ done, total: list.length, index, result: output, song });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, list.length)) }, lane));
+  return outputs;
+}
+
+/** Milliseconds left for `total` songs when `done` took `elapsedMs`, at the same pace;
+ *  null until there is a pace to go by. */
+export function timeLeft(done, total, elapsedMs) {
+  if (done === 0 || elapsedMs <= 0) return null;
+  return ((total - done) * elapsedMs) / done;
+}
