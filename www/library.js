@@ -23,6 +23,15 @@ function summaryOf({ info, timings, channels }) {
   return { info: facts, timings, channels };
 }
 
+/** `blob` named so that its extension is the one its content has: the crate's decoder,
+ *  for what the browser cannot decode, goes by the name (a file may have lost its
+ *  extension, or have a wrong one). The bytes are not copied. */
+function withExtension(blob, extension) {
+  const name = blob.name ?? '';
+  if (name.toLowerCase().endsWith(`.${extension}`)) return blob;
+  return new File([blob], `${name || 'song'}.${extension}`, { type: blob.type });
+}
+
 const CANCELLED = { error: 'cancelled', reason: 'cancelled' };
 
 /** One song: `{ output: { file, result } | { file, error, reason }, song }` (song: the
@@ -31,13 +40,15 @@ async function classifyOne(classifier, input, index, { signal, onState }) {
   const file = nameOf(input, index);
   const audio = audioOf(input);
   if (signal?.aborted) return { output: { file, ...CANCELLED }, song: null };
+  let named = audio;
   if (typeof Blob !== 'undefined' && audio instanceof Blob) {
     const kind = await sniffFile(audio);
     if (!kind.audio) return { output: { file, error: kind.reason, reason: 'input' }, song: null };
+    named = withExtension(audio, kind.extension);
   }
   try {
     onState?.(index, 'decoding');
-    const analysis = await classifier.analyse(audio, {
+    const analysis = await classifier.analyse(named, {
       signal, keep: false, onDecoded: () => onState?.(index, 'classifying'),
     });
     const { result, model, info, timings } = analysis;

@@ -18,20 +18,20 @@ function mpegFrame(bytes, at) {
   return bitrate !== 15 && rate !== 3 ? 'MPEG audio' : null;
 }
 
-/** Audio containers and codecs, by their signature. */
+/** Audio containers and codecs: their name, the extension decoders know them by, their
+ *  signature. */
 const AUDIO = [
-  ['WAV', (b) => ascii(b, 0, 'RIFF') && ascii(b, 8, 'WAVE')],
-  ['WAV (RF64)', (b) => ascii(b, 0, 'RF64') && ascii(b, 8, 'WAVE')],
-  ['AIFF', (b) => ascii(b, 0, 'FORM') && (ascii(b, 8, 'AIFF') || ascii(b, 8, 'AIFC'))],
-  ['MP3 (ID3 tag)', (b) => ascii(b, 0, 'ID3')],
-  ['FLAC', (b) => ascii(b, 0, 'fLaC')],
-  ['Ogg', (b) => ascii(b, 0, 'OggS')],
-  ['Sun AU', (b) => ascii(b, 0, '.snd')],
-  ['MP4 audio', (b) => ascii(b, 4, 'ftyp') && !/^(qt|avc|heic|heix|mif1|crx)/.test(String.fromCharCode(...b.subarray(8, 12)))],
-  ['WebM/Matroska', (b) => b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3],
-  ['Core Audio', (b) => ascii(b, 0, 'caff')],
-  ['AMR', (b) => ascii(b, 0, '#!AMR')],
-  ['MPEG audio', (b) => mpegFrame(b, 0) !== null],
+  ['WAV', 'wav', (b) => ascii(b, 0, 'RIFF') && ascii(b, 8, 'WAVE')],
+  ['WAV (RF64)', 'wav', (b) => ascii(b, 0, 'RF64') && ascii(b, 8, 'WAVE')],
+  ['AIFF', 'aiff', (b) => ascii(b, 0, 'FORM') && (ascii(b, 8, 'AIFF') || ascii(b, 8, 'AIFC'))],
+  ['MP3 (ID3 tag)', 'mp3', (b) => ascii(b, 0, 'ID3')],
+  ['FLAC', 'flac', (b) => ascii(b, 0, 'fLaC')],
+  ['Ogg', 'ogg', (b) => ascii(b, 0, 'OggS')],
+  ['Sun AU', 'au', (b) => ascii(b, 0, '.snd')],
+  ['MP4 audio', 'm4a', (b) => ascii(b, 4, 'ftyp') && !/^(qt|avc|heic|heix|mif1|crx)/.test(String.fromCharCode(...b.subarray(8, 12)))],
+  ['WebM/Matroska', 'webm', (b) => b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3],
+  ['Core Audio', 'caf', (b) => ascii(b, 0, 'caff')],
+  ['AMR', 'amr', (b) => ascii(b, 0, '#!AMR')],
 ];
 
 /** Common files that are not audio, by their signature, for the reason given. */
@@ -59,12 +59,14 @@ function looksLikeText(bytes) {
   }
 }
 
-/** What the first bytes of a file say: `{ audio: true, format }` or `{ audio: false,
- *  reason }`. */
+/** What the first bytes of a file say: `{ audio: true, format, extension }` or `{ audio:
+ *  false, reason }`. */
 export function sniff(bytes) {
   if (bytes.length === 0) return { audio: false, reason: 'the file is empty' };
-  const known = AUDIO.find(([, test]) => test(bytes));
-  if (known) return { audio: true, format: known[0] };
+  const known = AUDIO.find(([, , test]) => test(bytes));
+  if (known) return { audio: true, format: known[0], extension: known[1] };
+  const mpeg = mpegFrame(bytes, 0);
+  if (mpeg) return { audio: true, format: mpeg, extension: mpeg.startsWith('AAC') ? 'aac' : 'mp3' };
   const other = NOT_AUDIO.find(([, test]) => test(bytes));
   if (other) return { audio: false, reason: `not audio: it is ${other[0]}` };
   if (looksLikeText(bytes)) return { audio: false, reason: 'not audio: it is text' };

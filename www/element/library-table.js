@@ -93,7 +93,9 @@ export class LibraryTable {
       row.error = error;
       cells.genre.textContent = error;
       cells.genre.className = 'row-error';
-      cells.genre.colSpan = 1;
+      // The message takes the room of the columns it has no values for.
+      cells.genre.colSpan = 4;
+      for (const empty of [cells.confidence, cells.tags, cells.seconds]) empty.hidden = true;
     } else {
       row.result = result;
       cells.genre.replaceChildren(swatch(this.colours[result.genre]), genreName(result.genre));
