@@ -224,6 +224,10 @@ export class Classifier {
     });
   }
 
+  /** Decoded audio at the features' rate from what `classify` takes: a batch decodes one
+   *  song while the worker classifies another, then passes the audio to `analyse`. */
+  decode(input) { return decode(this.engine, input, this.settings.sample_rate); }
+
   /** Like classify, with everything the widget draws: `{ result, model, info, timings,
    *  peaks, features (chunks of segments), channels, wasmBytes }`. With `keep: false` the
    *  worker lets the song go at once (a batch), and the last song stays the one kept. */

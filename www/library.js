@@ -3,9 +3,21 @@
 // keeps of each song only its result, never its audio or features.
 import { sniffFile } from './sniff.js';
 
-/** Songs in flight at once: one decoding while another is in the worker is what keeps
- *  both busy; more only holds more decoded audio. */
+/** Songs in flight at once: each decodes on its own (the browser decodes off the main
+ *  thread), and the worker takes one at a time (its helpers already share each song's
+ *  patches), so one song decoding while another is classified keeps both busy; more
+ *  only holds more decoded audio. */
 export const DEFAULT_CONCURRENCY = 2;
+
+/** One at a time: `run(task)` waits for the tasks before it. */
+function queue() {
+  let last = Promise.resolve();
+  return (task) => {
+    const turn = last.then(task);
+    last = turn.catch(() => {});
+    return turn;
+  };
+}
 
 /** The name a song is shown and exported under: its path in what was given, else its
  *  file name, else its place in the list. */
@@ -36,7 +48,7 @@ const CANCELLED = { error: 'cancelled', reason: 'cancelled' };
 
 /** One song: `{ output: { file, result } | { file, error, reason }, song }` (song: the
  *  summary the widget keeps, when there is a result). Never rejects. */
-async function classifyOne(classifier, input, index, { signal, onState }) {
+async function classifyOne(classifier, input, index, { signal, onState, inWorker }) {
   const file = nameOf(input, index);
   const audio = audioOf(input);
   if (signal?.aborted) return { output: { file, ...CANCELLED }, song: null };
@@ -48,10 +60,15 @@ async function classifyOne(classifier, input, index, { signal, onState }) {
   }
   try {
     onState?.(index, 'decoding');
-    const analysis = await classifier.analyse(named, {
-      signal, keep: false, onDecoded: () => onState?.(index, 'classifying'),
+    const start = performance.now();
+    const audio = await classifier.decode(named);
+    const decodeMs = performance.now() - start;
+    const analysis = await inWorker(() => {
+      onState?.(index, 'classifying');
+      return classifier.analyse(audio, { signal, keep: false });
     });
-    const { result, model, info, timings } = analysis;
+    const { result, model, info } = analysis;
+    const timings = { ...analysis.timings, decodeMs, totalMs: decodeMs + analysis.timings.totalMs };
     return { output: { file, result: { ...result, model, seconds: info.seconds, timings } }, song: summaryOf(analysis) };
   } catch (e) {
     return { output: { file, error: e.message, reason: e.reason ?? 'input' }, song: null };
@@ -76,10 +93,11 @@ export async function classifyAll(classifier, inputs, { onProgress, onState, sig
   const outputs = new Array(list.length);
   let next = 0;
   let done = 0;
+  const inWorker = queue();
   const lane = async () => {
     while (next < list.length) {
       const index = next++;
-      const { output, song } = await classifyOne(classifier, list[index], index, { signal, onState });
+      const { output, song } = await classifyOne(classifier, list[index], index, { signal, onState, inWorker });
       outputs[index] = output;
       onState?.(index, finalState(output));
       if (output.reason === 'cancelled') continue;
