@@ -3,6 +3,7 @@
 // each model is loaded once. Works in a page (no bundler needed) and inside a Web Worker.
 import { MSG } from './messages.js';
 import { spawnWorker } from './spawn-worker.js';
+import { classifyAll } from './library.js';
 
 /** Samples per channel sent to the worker at a time: about 48 s at 22 050 Hz. */
 const CHUNK_SAMPLES = 1 << 20;
@@ -230,17 +231,38 @@ export class Classifier {
     return { ...result, model, seconds: info.seconds, timings };
   }
 
+  /**
+   * Classifies many songs (Files, Blobs, `{ file, path }` or anything `classify` takes), a
+   * few at a time, keeping only their results. Resolves to one output per input, in their
+   * order: `{ file, result }` or `{ file, error, reason }` (`file`: the path or name;
+   * non-audio files are told by their first bytes). `onProgress({ done, total, index,
+   * result })` gets each song as it completes; aborting `signal` stops the rest, which get
+   * the error 'cancelled', and keeps what is done.
+   */
+  classifyAll(inputs, { onProgress, signal, concurrency } = {}) {
+    return classifyAll(this, inputs, {
+      signal, concurrency, onProgress: onProgress && (({ song, ...progress }) => onProgress(progress)),
+    });
+  }
+
+  /** Decoded audio at the features' rate from what `classify` takes: a batch decodes one
+   *  song while the worker classifies another, then passes the audio to `analyse`. */
+  decode(input) { return decode(this.engine, input, this.settings.sample_rate); }
+
   /** Like classify, with everything the widget draws: `{ result, model, info, timings,
-   *  peaks, features (chunks of segments), channels, wasmBytes }`. */
-  async analyse(input, { onProgress, onDecoded, signal } = {}) {
+   *  peaks, features (chunks of segments), channels, wasmBytes }`. With `keep: false` the
+   *  worker lets the song go at once (a batch), and the last song stays the one kept. */
+  async analyse(input, { onProgress, onDecoded, signal, keep = true } = {}) {
     const start = performance.now();
     if (signal?.aborted) throw cancelled();
     const audio = await decode(this.engine, input, this.settings.sample_rate);
     if (signal?.aborted) throw cancelled();
     const decodeMs = performance.now() - start;
     onDecoded?.(audio);
-    if (this.lastSong !== null) this.forget();
+    if (keep && this.lastSong !== null) this.forget();
     const song = await this.stream(audio, { onProgress, signal, start });
+    if (keep) this.lastSong = song.id;
+    else this.engine.worker.postMessage({ type: MSG.FORGET, id: song.id });
     return {
       result: song.result, model: song.model, info: song.info, peaks: song.peaks, features: song.features,
       channels: audio.sourceChannels ?? audio.numberOfChannels, wasmBytes: song.wasmBytes,
@@ -294,7 +316,6 @@ export class Classifier {
           case MSG.DONE:
             engine.finish(id);
             signal?.removeEventListener('abort', abort);
-            this.lastSong = id;
             resolve({ ...data, info, features, firstSegmentMs });
             break;
         }

@@ -3,13 +3,13 @@
 //   <script type="module" src=".../genre-classifier.js"></script>
 //   <genre-classifier></genre-classifier>
 // Attributes: model (a shipped model's name or a model folder URL), compact, live, base-url.
-// Events: genre-result, genre-progress, genre-live, genre-error. Method: classify(file |
-// blob | buffer). In a Web Worker only loadClassifier is defined (there is no DOM to put
+// Events: genre-result, genre-progress, genre-live, genre-error, genre-batch-progress,
+// genre-batch-done. Methods: classify(file | blob | buffer), classifyAll(files). In a Web Worker only loadClassifier is defined (there is no DOM to put
 // an element in).
 // This file is the element itself (attributes in, events out) and puts together its parts
 // in element/: the markup (template.js), the result on screen (view.js), the song in
 // progress (song-progress.js), the model selector (model-choice.js), the model card
-// (card.js) and live mode (live.js).
+// (card.js), live mode (live.js) and many songs at once (batch.js, library-table.js).
 import { loadClassifier, ClassifyError } from './classifier.js';
 import { splitSegments } from './draw.js';
 import { buildShadow } from './element/template.js';
@@ -18,6 +18,9 @@ import { SongProgress } from './element/song-progress.js';
 import { ModelChoice } from './element/model-choice.js';
 import { LiveMode } from './element/live.js';
 import { showCard } from './element/card.js';
+import { Batch } from './element/batch.js';
+import { filesFromInput, filesFromDrop } from './gather-files.js';
+import { nameOf } from './library.js';
 
 export { loadClassifier, ClassifyError };
 export { Classifier, shippedModels } from './classifier.js';
@@ -57,6 +60,7 @@ export class GenreClassifierElement extends (globalThis.HTMLElement ?? class {})
     });
     this.modelChoice = new ModelChoice(ui.model);
     this.liveMode = new LiveMode(ui);
+    this.batch = new Batch(ui, { emit: (type, detail) => this.emit(type, detail), onOpen: (song) => this.openStored(song) });
     this.wire();
   }
 
@@ -182,8 +186,7 @@ export class GenreClassifierElement extends (globalThis.HTMLElement ?? class {})
    * and shows it. Resolves to the result (as `genre-result` carries it); rejects with the
    * reason, which the element also shows.
    */
-  async classify(input) {
-    const name = input?.name || 'the file';
+  async classify(input, { name = input?.name || 'the file' } = {}) {
     const job = this.songProgress.begin(name);
     // Starting a new song frees the stored features of the one on screen.
     if (this.view.song) this.view.song.held = false;
@@ -243,6 +246,46 @@ export class GenreClassifierElement extends (globalThis.HTMLElement ?? class {})
     return { file: name, ...result, model, seconds: info.seconds, timings: { ...timings } };
   }
 
+  /**
+   * Classifies many songs (Files, or `{ file, path }`) into the library table, telling
+   * audio from other files by content (those are listed as skipped). Fires
+   * genre-batch-progress per song and genre-batch-done at the end; resolves to the
+   * outputs, one per song: `{ file, result }` or `{ file, error, reason }`.
+   */
+  async classifyAll(inputs, { unreadable = [] } = {}) {
+    await this.starting;
+    if (!this.classifier) {
+      this.fail(NO_MODEL, { reason: 'model' });
+      throw new ClassifyError(NO_MODEL, 'model');
+    }
+    const items = [...inputs].map((input, i) => (input?.file ? input : { file: input, path: nameOf(input, i) }));
+    return this.batch.start(this.classifier, items, unreadable);
+  }
+
+  /** Files given at once (`{ files: [{ file, path }], unreadable, folders }`): one song
+   *  alone is shown as ever; several, or a folder, go to the library table. */
+  take({ files, unreadable = [], folders = 0 }) {
+    const quiet = () => { /* shown in the element */ };
+    if (files.length === 1 && folders === 0 && unreadable.length === 0) return this.classify(files[0].file).catch(quiet);
+    if (files.length === 0 && folders === 0 && unreadable.length === 0) return this.fail('Nothing to analyse: drop an audio file.');
+    return this.classifyAll(files, { unreadable }).catch(quiet);
+  }
+
+  /** Shows a song of the library table in the full view: its stored result at once, then,
+   *  where its file can be read again, the waveform and features from a new analysis. */
+  openStored({ output, summary, input }) {
+    if (output.error) {
+      this.songProgress.show(`Could not analyse “${output.file}”: ${output.error}`, { error: true });
+      return;
+    }
+    const { result } = output;
+    this.view.show({ name: output.file, ...summary, result, model: result.model, peaks: null, features: null, held: false },
+      Object.keys(result.probabilities), { fromStart: true });
+    this.ui.result.scrollIntoView?.({ block: 'start' });
+    const file = input?.file ?? input;
+    if (typeof Blob !== 'undefined' && file instanceof Blob) this.classify(file, { name: output.file }).catch(() => {});
+  }
+
   /** Starts live mode: the microphone, classified about once a second. */
   async startListening() {
     if (this.liveMode.listening) return;
@@ -264,10 +307,14 @@ export class GenreClassifierElement extends (globalThis.HTMLElement ?? class {})
     const { ui } = this;
     ui.listen.addEventListener('click', () => (this.liveMode.listening ? this.liveMode.stop() : this.startListening()));
     ui.model.addEventListener('change', () => this.useModel(ui.model.value));
-    const start = (file) => this.classify(file).catch(() => { /* shown in the element */ });
     ui.file.addEventListener('change', () => {
-      if (ui.file.files[0]) start(ui.file.files[0]);
+      if (ui.file.files.length) this.take({ files: filesFromInput(ui.file) });
       ui.file.value = '';
+    });
+    ui.chooseFolder.addEventListener('click', () => ui.folder.click());
+    ui.folder.addEventListener('change', () => {
+      this.take({ files: filesFromInput(ui.folder), folders: 1 });
+      ui.folder.value = '';
     });
     ui.drop.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); ui.file.click(); }
@@ -279,9 +326,7 @@ export class GenreClassifierElement extends (globalThis.HTMLElement ?? class {})
     ui.drop.addEventListener('drop', (e) => {
       e.preventDefault();
       e.stopPropagation();
-      const file = e.dataTransfer?.files?.[0];
-      if (file) start(file);
-      else this.fail('Nothing to analyse: drop an audio file.');
+      filesFromDrop(e.dataTransfer).then((given) => this.take(given));
     });
   }
 }

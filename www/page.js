@@ -3,6 +3,8 @@
 // (manifest.webmanifest), it also classifies the files the system opens with it or shares
 // to it, works offline through its service worker (sw.js), and says when a new version
 // has taken over.
+import { filesFromDrop } from './gather-files.js';
+
 const widget = document.querySelector('genre-classifier');
 /** The files shared to the app, kept by sw.js until this page takes them. */
 const SHARED_CACHE = 'genre-classifier-shared';
@@ -12,13 +14,13 @@ const classify = (file) => widget.classify(file).catch(() => { /* the widget sho
 window.addEventListener('dragover', (e) => e.preventDefault());
 window.addEventListener('drop', (e) => {
   e.preventDefault();
-  const file = e.dataTransfer?.files?.[0];
-  if (file) classify(file);
+  filesFromDrop(e.dataTransfer).then((given) => widget.take(given));
 });
 
-/** Classifies `files` one after another; the last stays on screen. */
+/** Classifies `files`: one is shown alone, several go to the widget's library table. */
 async function classifyAll(files) {
-  for (const file of files) await classify(file);
+  if (files.length === 1) await classify(files[0]);
+  else if (files.length > 1) await widget.classifyAll(files).catch(() => { /* the widget shows the reason */ });
 }
 
 /** Files the system opens with the installed app (its file_handlers), where the browser

@@ -12,15 +12,49 @@ const TEMPLATE = `
   <p id="live-facts" class="facts"></p>
 </section>
 <label id="drop" class="drop" tabindex="0" aria-describedby="drop-hint">
-  <input id="file" type="file" accept="audio/*,.au,.ogg,.oga,.flac,.wav,.mp3,.m4a,.opus" hidden>
-  <span class="drop-title">Drop an audio file here</span>
-  <span id="drop-hint" class="drop-hint">or press Enter to choose one (WAV, MP3, Ogg, FLAC…)</span>
+  <input id="file" type="file" accept="audio/*,.au,.ogg,.oga,.flac,.wav,.mp3,.m4a,.opus" multiple hidden>
+  <span class="drop-title">Drop songs or a folder here</span>
+  <span id="drop-hint" class="drop-hint">or press Enter to choose files (WAV, MP3, Ogg, FLAC…); several songs go to a table</span>
 </label>
+<div class="drop-more">
+  <button id="choose-folder" type="button">Choose a folder</button>
+  <input id="folder" type="file" webkitdirectory multiple hidden>
+</div>
 <section id="status" class="status" role="status" aria-live="polite" hidden>
   <p id="status-text"></p>
   <progress id="progress" max="1" value="0" hidden></progress>
   <canvas id="progress-timeline" class="timeline" role="img" aria-label="Genre of the segments analysed so far" hidden></canvas>
   <button id="cancel" type="button" hidden>Cancel</button>
+</section>
+<section id="library" class="library" hidden aria-labelledby="library-title">
+  <h2 id="library-title">Your songs</h2>
+  <div class="library-bar">
+    <p id="library-progress" role="status" aria-live="polite"></p>
+    <progress id="library-bar" max="1" value="0"></progress>
+    <button id="library-cancel" type="button">Cancel</button>
+  </div>
+  <div class="library-tools">
+    <label>Show <select id="library-filter"></select></label>
+    <button id="export-csv" type="button">Export CSV</button>
+    <button id="export-json" type="button">Export JSON</button>
+  </div>
+  <div id="library-table-wrap" class="table-wrap">
+    <table id="library-table">
+      <thead><tr>
+        <th data-column="file" scope="col"><button type="button">Song</button></th>
+        <th data-column="genre" scope="col"><button type="button">Genre</button></th>
+        <th data-column="confidence" scope="col"><button type="button">Confidence</button></th>
+        <th data-column="tags" scope="col"><button type="button">Tags</button></th>
+        <th data-column="seconds" scope="col"><button type="button">Length</button></th>
+        <th data-column="timeline" scope="col"><button type="button" title="Sorts by how much of the song agrees with its genre">Timeline</button></th>
+      </tr></thead>
+      <tbody id="library-rows"></tbody>
+    </table>
+  </div>
+  <details id="skipped" class="skipped" hidden>
+    <summary id="skipped-summary"></summary>
+    <ul id="skipped-list"></ul>
+  </details>
 </section>
 <section id="result" class="result" hidden aria-labelledby="result-title">
   <h2 id="result-title"></h2>
@@ -39,7 +73,7 @@ const TEMPLATE = `
     <summary id="card-summary"></summary>
     <dl id="card-facts"></dl>
   </details>
-  <details class="features-view" open>
+  <details id="features-view" class="features-view" open>
     <summary>Features</summary>
     <figure>
       <figcaption>Waveform (mono)</figcaption>

@@ -95,6 +95,9 @@ export class ResultView {
   renderFeatures() {
     const { ui } = this;
     const { info, features, peaks } = this.song;
+    // A song of a batch keeps no features: the view has none to draw until it is analysed again.
+    ui.featuresView.hidden = !features;
+    if (!features) return;
     const spectrogram = info.featureKind === 'log-mel';
     ui.heatmapTitle.textContent = spectrogram ? 'Log-mel spectrogram (what the model hears)' : 'MFCC heatmap';
     ui.heatmapShape.textContent = `${info.featureWidth} ${spectrogram ? 'mel bands' : 'coefficients'} × ${info.segments * info.framesPerSegment} frames (each row scaled to its own range)`;
