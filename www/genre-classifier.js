@@ -9,7 +9,8 @@
 // This file is the element itself (attributes in, events out) and puts together its parts
 // in element/: the markup (template.js), the result on screen (view.js), the song in
 // progress (song-progress.js), the model selector (model-choice.js), the model card
-// (card.js), live mode (live.js) and many songs at once (batch.js, library-table.js).
+// (card.js), live mode (live.js); many songs at once are batch/ (batch.js, library-table.js,
+// export.js), loaded when first needed.
 import { loadClassifier, ClassifyError } from './classifier.js';
 import { splitSegments } from './draw.js';
 import { buildShadow } from './element/template.js';
@@ -18,7 +19,6 @@ import { SongProgress } from './element/song-progress.js';
 import { ModelChoice } from './element/model-choice.js';
 import { LiveMode } from './element/live.js';
 import { showCard } from './element/card.js';
-import { Batch } from './element/batch.js';
 import { filesFromInput, filesFromDrop } from './gather-files.js';
 import { nameOf } from './library.js';
 
@@ -60,7 +60,6 @@ export class GenreClassifierElement extends (globalThis.HTMLElement ?? class {})
     });
     this.modelChoice = new ModelChoice(ui.model);
     this.liveMode = new LiveMode(ui);
-    this.batch = new Batch(ui, { emit: (type, detail) => this.emit(type, detail), onOpen: (song) => this.openStored(song) });
     this.wire();
   }
 
@@ -259,7 +258,18 @@ export class GenreClassifierElement extends (globalThis.HTMLElement ?? class {})
       throw new ClassifyError(NO_MODEL, 'model');
     }
     const items = [...inputs].map((input, i) => (input?.file ? input : { file: input, path: nameOf(input, i) }));
-    return this.batch.start(this.classifier, items, unreadable);
+    return (await this.batchMode()).start(this.classifier, items, unreadable);
+  }
+
+  /** The many-songs mode (batch/batch.js), loaded the first time many songs arrive: it is
+   *  not part of the page's first download. */
+  batchMode() {
+    // `this.batch`: the mode once loaded (the table's run, for tests and the curious).
+    this.batchLoading ??= import('./batch/batch.js').then(({ Batch }) => (this.batch = new Batch(this.ui, {
+      emit: (type, detail) => this.emit(type, detail),
+      onOpen: (song) => this.openStored(song),
+    })));
+    return this.batchLoading;
   }
 
   /** Files given at once (`{ files: [{ file, path }], unreadable, folders }`): one song

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serve, launch, openPage, floatWav, wav, au, melody, DATA, ROOT } from './helpers.mjs';
 import { sniff } from '../../www/sniff.js';
-import { csvField, toCsv, CSV_COLUMNS } from '../../www/export.js';
+import { csvField, toCsv, CSV_COLUMNS } from '../../www/batch/export.js';
 
 const SHOTS = path.join(ROOT, 'target/screenshots');
 let server, browser;

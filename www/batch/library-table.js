@@ -4,7 +4,7 @@
 // row's name opens the song's full view.
 import { genreName, genreColours, drawTimeline } from '../timeline.js';
 import { formatTime } from '../draw.js';
-import { percent } from './format.js';
+import { percent } from '../element/format.js';
 
 const STATES = { queued: 'Queued', decoding: 'Decoding…', classifying: 'Classifying…', cancelled: 'Cancelled' };
 const TAGS_SHOWN = 3;

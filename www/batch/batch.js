@@ -1,10 +1,11 @@
-// The element's many-songs mode: the files given at once (several, or a folder) are told
+// The element's many-songs mode (loaded when many songs first arrive, so not part of the
+// page's first download; www/batch/ holds it, the table and the exports): the files given at once (several, or a folder) are told
 // apart into songs and skipped files (by content), classified by the batch queue
 // (library.js) into the library table, with the overall progress, Cancel, the exports and
 // the batch events. Only results and small summaries are kept, never audio.
 import { classifyAll, nameOf, timeLeft } from '../library.js';
 import { sniffFile } from '../sniff.js';
-import { toCsv, toJson, download } from '../export.js';
+import { toCsv, toJson, download } from './export.js';
 import { LibraryTable } from './library-table.js';
 
 /** Skipped files listed by name; the rest are counted. */
