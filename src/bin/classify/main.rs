@@ -1,25 +1,40 @@
-//! `classify`: the genre of audio files, natively, with the same numbers as the page.
+//! `classify`: the genre of audio files, natively, with the same numbers as the page;
+//! a whole library at once, into a CSV or JSONL file that survives interruption.
+//!
+//! - [`job`]: one file → its outcome (verdict, error, or skipped as not audio).
+//! - [`run`]: a batch on all cores, results written as they come.
+//! - [`output`]: the `--csv` and `--jsonl` files, and what `--resume` finds in them.
+//! - [`console`]: what is printed on standard output and error.
+
+mod console;
+mod job;
+mod output;
+mod run;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use clap::Parser;
-use genre_classifier::audio::SILENCE_MESSAGE;
-use genre_classifier::audio::decode::load_clip;
-use genre_classifier::features::{FeatureExtractor, MusicEvidence, NOT_MUSIC_MESSAGE};
-use genre_classifier::inference::{Classification, Classifier, load_model_dir};
+use genre_classifier::features::FeatureExtractor;
+use genre_classifier::inference::{Classifier, load_model_dir};
+use genre_classifier::library::{Entry, Shard, list};
 use genre_classifier::models::{DEFAULT_MODEL, cpu_device};
-use rayon::prelude::*;
-use serde::Serialize;
 
-/// Classify the genre of audio files (wav, au, mp3, flac, ogg).
+use console::Console;
+use job::Job;
+use output::Outputs;
+use run::{Counts, Sinks};
+
+/// Classify the genre of audio files (wav, au, mp3, flac, ogg, ...), or of every audio
+/// file under folders.
 #[derive(Parser)]
 #[command(version, about)]
 struct Args {
-    /// Audio files.
+    /// Audio files and folders (walked recursively; their files are recognised as audio
+    /// by their content, others are skipped with the reason).
     #[arg(required = true)]
-    files: Vec<PathBuf>,
+    inputs: Vec<PathBuf>,
     /// Model folder (card.json + weights); default: the shipped musicnn model.
     #[arg(long)]
     model: Option<PathBuf>,
@@ -29,13 +44,27 @@ struct Args {
     /// Genres listed per file in text output.
     #[arg(long, default_value_t = 3)]
     top: usize,
-}
-
-#[derive(Serialize)]
-struct JsonLine<'a> {
-    file: String,
-    #[serde(flatten)]
-    result: &'a Classification,
+    /// Write one row per song to this CSV file (file,genre,confidence,unsure,tags,seconds,error),
+    /// each row as soon as the song is done. Nothing goes to standard output unless --json.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Write one JSON object per song and line to this file ({file, seconds, ...the
+    /// verdict} or {file, error}), as it goes, like --csv.
+    #[arg(long, value_name = "FILE")]
+    jsonl: Option<PathBuf>,
+    /// Skip the files already in the --csv/--jsonl output, and append to it.
+    #[arg(long)]
+    resume: bool,
+    /// Files classified at once (default: one per core).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Classify only 10 segments spread evenly over each song: faster on long songs.
+    #[arg(long)]
+    quick: bool,
+    /// Classify only share K of N (K from 0 to N-1) of the files, chosen by a hash of
+    /// each path, so N runs together classify every file exactly once.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
 }
 
 fn default_model() -> PathBuf {
@@ -44,119 +73,102 @@ fn default_model() -> PathBuf {
         .join(DEFAULT_MODEL)
 }
 
-fn classify_file(
-    path: &Path,
-    classifier: &Classifier,
-    extractor: &mut FeatureExtractor,
-) -> Result<Classification> {
-    let clip = load_clip(path, extractor.settings().sample_rate)?;
-    if clip.is_silent() {
-        bail!("{} is {SILENCE_MESSAGE}", path.display());
-    }
-    let segments = extractor
-        .song(&clip.samples)
-        .with_context(|| path.display().to_string())?;
-    let mut evidence = MusicEvidence::default();
-    for segment in &segments {
-        evidence.add_features(&segment.features, extractor.settings());
-    }
-    if let Some(reason) = evidence.not_music() {
-        bail!("{} {NOT_MUSIC_MESSAGE}: {reason}", path.display());
-    }
-    classifier
-        .classify(&segments)
-        .with_context(|| path.display().to_string())
+/// The model, and checks that the extractor settings it names are valid.
+fn load_model(dir: &Path) -> Result<Classifier> {
+    let classifier = load_model_dir(dir, &cpu_device())
+        .with_context(|| format!("loading the model in {}", dir.display()))?;
+    let extractor = FeatureExtractor::new(classifier.card().features.clone())?;
+    classifier.check_features(extractor.settings())?;
+    Ok(classifier)
 }
 
-fn clock(seconds: f64) -> String {
-    let s = seconds.round() as u64;
-    format!("{}:{:02}", s / 60, s % 60)
-}
-
-fn print_text(path: &Path, result: &Classification, top: usize) {
-    let ranked: Vec<String> = result
-        .probabilities
-        .ranked()
-        .iter()
-        .take(top.max(1))
-        .map(|(g, p)| format!("{g} {:.1} %", p * 100.0))
-        .collect();
-    println!("{}: {}", path.display(), ranked.join(", "));
-    for segment in &result.segments {
-        let p = segment.probabilities.get(&segment.genre).unwrap_or(0.0);
-        println!(
-            "  {:>6}  {:<10} {:>5.1} %",
-            clock(segment.start_s),
-            segment.genre,
-            p * 100.0
-        );
+/// The entries to classify: those in the shard, less those already in the outputs with
+/// `--resume`; and how many were already done.
+fn select(args: &Args) -> Result<(Vec<Entry>, usize)> {
+    let mut entries = list(&args.inputs);
+    if entries.is_empty() {
+        bail!("no files found in the paths given");
     }
+    if let Some(shard) = args.shard {
+        entries.retain(|e| shard.contains(&e.path().display().to_string()));
+    }
+    if !args.resume {
+        return Ok((entries, 0));
+    }
+    let done = output::already_done(args.csv.as_deref(), args.jsonl.as_deref())?;
+    let before = entries.len();
+    if let Some(done) = done {
+        entries.retain(|e| !done.contains(&e.path().display().to_string()));
+    }
+    Ok((entries.clone(), before - entries.len()))
 }
 
-fn main() -> ExitCode {
-    let args = Args::parse();
-    let model = args.model.clone().unwrap_or_else(default_model);
-    let device = cpu_device();
-    let setup = load_model_dir(&model, &device)
-        .with_context(|| format!("loading the model in {}", model.display()))
-        .and_then(|classifier| {
-            let extractor = FeatureExtractor::new(classifier.card().features.clone())?;
-            classifier.check_features(extractor.settings())?;
-            Ok((classifier, extractor))
-        });
-    let (classifier, extractor) = match setup {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let settings = extractor.settings().clone();
-    // Files in parallel, one extractor per thread, printed in the order given: a batch
-    // of a few files per core at a time, so results appear as they are done.
-    let batch = 2 * rayon::current_num_threads().max(1);
-    let mut failed = 0;
-    for paths in args.files.chunks(batch) {
-        let results: Vec<Result<Classification>> = paths
-            .par_iter()
-            .map_init(
-                || FeatureExtractor::new(settings.clone()),
-                |extractor, path| match extractor {
-                    Ok(extractor) => classify_file(path, &classifier, extractor),
-                    Err(e) => Err(anyhow!("{}: {e}", path.display())),
-                },
-            )
-            .collect();
-        for (path, result) in paths.iter().zip(results) {
-            match result {
-                Ok(result) if args.json => {
-                    let line = JsonLine {
-                        file: path.display().to_string(),
-                        result: &result,
-                    };
-                    match serde_json::to_string(&line) {
-                        Ok(json) => println!("{json}"),
-                        Err(e) => {
-                            eprintln!("error: {}: {e}", path.display());
-                            failed += 1;
-                        }
-                    }
-                }
-                Ok(result) => print_text(path, &result, args.top),
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    failed += 1;
-                }
-            }
-        }
+/// The closing line on standard error, and the exit status: failure when a file failed,
+/// or when no song at all was found.
+fn summary(counts: Counts, already: usize, shard: Option<Shard>) -> ExitCode {
+    let Counts {
+        classified,
+        failed,
+        skipped,
+    } = counts;
+    let mut parts = vec![format!("{classified} songs classified")];
+    if failed > 0 {
+        parts.push(format!("{failed} could not be"));
+    }
+    if skipped > 0 {
+        parts.push(format!("{skipped} files skipped (not audio)"));
+    }
+    if already > 0 {
+        parts.push(format!("{already} already in the output"));
+    }
+    eprintln!("{}", parts.join(", "));
+    if classified + failed + already == 0 && shard.is_none() {
+        eprintln!("error: no songs found: no file in the paths given is audio");
+        return ExitCode::FAILURE;
     }
     if failed > 0 {
-        eprintln!(
-            "{failed} of {} files could not be classified",
-            args.files.len()
-        );
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn try_main(args: Args) -> Result<ExitCode> {
+    if args.resume && args.csv.is_none() && args.jsonl.is_none() {
+        bail!("--resume needs --csv or --jsonl: the output to resume");
+    }
+    let model = args.model.clone().unwrap_or_else(default_model);
+    let classifier = load_model(&model)?;
+    let (entries, already) = select(&args)?;
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let mut outputs = Outputs::open(args.csv.as_deref(), args.jsonl.as_deref(), args.resume)?;
+    let console = Console {
+        verdicts: outputs.is_empty() || args.json,
+        json: args.json,
+        top: args.top,
+    };
+    let job = Job {
+        classifier: &classifier,
+        quick: args.quick,
+    };
+    let settings = classifier.card().features.clone();
+    let sinks = Sinks {
+        outputs: &mut outputs,
+        console: &console,
+    };
+    let counts = run::run(&entries, &job, &settings, jobs, sinks)?;
+    Ok(summary(counts, already, args.shard))
+}
+
+fn main() -> ExitCode {
+    match try_main(Args::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }
