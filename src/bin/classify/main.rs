@@ -100,7 +100,8 @@ fn select(args: &Args) -> Result<(Vec<Entry>, usize)> {
     if let Some(done) = done {
         entries.retain(|e| !done.contains(&e.path().display().to_string()));
     }
-    Ok((entries.clone(), before - entries.len()))
+    let already = before - entries.len();
+    Ok((entries, already))
 }
 
 /// The closing line on standard error, and the exit status: failure when a file failed,
