@@ -20,6 +20,8 @@
 //! - [`dataset`] (native): finding and analysing the labelled audio files of a
 //!   GTZAN-style folder; [`train`] (native): the trainer; [`atomic_file`] (native):
 //!   writing outputs all or nothing.
+//! - [`library`] (native): the files under the folders `classify` is given, and
+//!   `--shard`'s deterministic share of them.
 //! - `web` (wasm32 only): the streaming wasm-bindgen API the page's worker calls.
 
 #[cfg(all(not(target_arch = "wasm32"), not(feature = "decode")))]
@@ -33,6 +35,8 @@ pub mod card;
 pub mod dataset;
 pub mod features;
 pub mod inference;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod library;
 pub mod models;
 pub mod synth;
 #[cfg(not(target_arch = "wasm32"))]

@@ -118,6 +118,48 @@ pub fn chord(seconds: f64, rate: u32, amplitude: f32) -> Vec<f32> {
         .collect()
 }
 
+/// A generated tune: a melody of plucked notes with four harmonics (a pentatonic scale,
+/// four notes a second, chosen by `seed`) over a bass note on every beat and a noise
+/// hi-hat on every half beat. Peak about `amplitude`. Sounds enough like music for the
+/// music check, so tests can classify it (`tests/classify_library.rs`).
+pub fn melody(seconds: f64, rate: u32, amplitude: f32, seed: u64) -> Vec<f32> {
+    const SCALE: [f64; 10] = [
+        261.63, 293.66, 329.63, 392.0, 440.0, 523.25, 587.33, 659.25, 783.99, 880.0,
+    ];
+    let rate_f = f64::from(rate);
+    let n = (seconds * rate_f).round() as usize;
+    let note_len = (rate_f / 4.0) as usize;
+    let hiss = white_noise(seconds, rate, 1.0, seed ^ 0x5eed);
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut pitches = Vec::with_capacity(n / note_len.max(1) + 1);
+    for _ in 0..=n / note_len.max(1) {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        pitches
+            .push(SCALE[(state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % SCALE.len()]);
+    }
+    let pluck = |f: f64, t: f64| {
+        let decay = libm::exp(-6.0 * t);
+        (1..=4)
+            .map(|h| libm::sin(2.0 * std::f64::consts::PI * f * h as f64 * t) / h as f64)
+            .sum::<f64>()
+            * (0.3 + 0.7 * decay)
+    };
+    (0..n)
+        .map(|i| {
+            let note = i / note_len.max(1);
+            let t = (i % note_len.max(1)) as f64 / rate_f;
+            let beat_t = (i % (4 * note_len).max(1)) as f64 / rate_f;
+            let bass = pluck(pitches[note / 4 * 4] / 4.0, beat_t);
+            let hat_t = (i % (2 * note_len).max(1)) as f64 / rate_f;
+            let hat = f64::from(hiss[i]) * libm::exp(-60.0 * hat_t);
+            let mix = 0.45 * pluck(pitches[note], t) + 0.35 * bass + 0.25 * hat;
+            amplitude * (mix / 1.4) as f32
+        })
+        .collect()
+}
+
 /// The generated signals that are not music, by name, `seconds` long at `rate`: what
 /// the music check must never call music (tests and `examples/music_measures.rs`).
 pub fn not_music(seconds: f64, rate: u32) -> Vec<(&'static str, Vec<f32>)> {

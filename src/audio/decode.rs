@@ -131,7 +131,8 @@ where
 {
     let is_au = path
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("au"));
+        .is_some_and(|e| e.eq_ignore_ascii_case("au"))
+        || starts_like_au(path, &mut source)?;
     let decoded = if is_au {
         decode_au(path, source)?
     } else {
@@ -145,6 +146,19 @@ where
     }
     check_rate(path, decoded.sample_rate)?;
     Ok(decoded)
+}
+
+/// Whether `source` starts with Sun AU's magic (`.snd`), whatever the file is called;
+/// leaves `source` at its start.
+fn starts_like_au<S: Read + Seek>(path: &Path, source: &mut S) -> Result<bool, DecodeError> {
+    let io = |cause| DecodeError::Io {
+        path: path.to_owned(),
+        cause,
+    };
+    let mut magic = [0u8; 4];
+    let read = source.read(&mut magic).map_err(io)?;
+    source.seek(std::io::SeekFrom::Start(0)).map_err(io)?;
+    Ok(read == 4 && &magic == b".snd")
 }
 
 /// Refuses a sample rate no real recording has.

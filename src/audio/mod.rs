@@ -6,6 +6,7 @@
 #[cfg(feature = "decode")]
 pub mod decode;
 mod resample;
+pub mod sniff;
 #[cfg(feature = "decode")]
 mod wave_header;
 
