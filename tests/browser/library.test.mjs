@@ -4,7 +4,8 @@
 // sniffing and CSV quoting are checked in Node too.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serve, launch, openPage, floatWav, wav, au, melody, DATA, ROOT } from './helpers.mjs';
@@ -188,6 +189,46 @@ test('a chosen folder: songs by their paths, other files skipped', async () => {
     const notDone = (await rows(page)).filter((r) => r.state !== 'done');
     assert.deepEqual(notDone, []);
     assert.match(await page.textContent('#skipped'), /crate\/cover\.jpg: not audio: it is a JPEG image/);
+    await page.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** `classify` natively over `folder`: its CSV (in `dir`) and its --json lines by file name. */
+function classifyFolder(folder, dir) {
+  const csv = path.join(dir, 'native.csv');
+  const out = execFileSync('cargo', ['run', '--quiet', '--profile', 'ci', '--bin', 'classify', '--', '--json', '--csv', csv, folder],
+    { cwd: ROOT, encoding: 'utf8' });
+  const results = Object.fromEntries(out.trim().split('\n').map((l) => JSON.parse(l)).map((r) => [path.basename(r.file), r]));
+  return { csv: readFileSync(csv, 'utf8'), results };
+}
+
+test('a folder of clips: each row equals classify --json (1e-4), and the CSVs agree but for the paths', { timeout: 600_000 }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gc-parity-'));
+  try {
+    const root = path.join(dir, 'clips');
+    mkdirSync(root);
+    for (const clip of ['blues/blues.00000.ogg', 'jazz/jazz.00000.ogg', 'metal/metal.00000.ogg']) {
+      copyFileSync(path.join(DATA, clip), path.join(root, path.basename(clip)));
+    }
+    const native = classifyFolder(root, dir);
+    const { page } = await openPage(browser, server.url);
+    await runBatch(page, root, '#folder');
+    const outputs = await page.evaluate(() => document.querySelector('genre-classifier').batch.run.outputs);
+    assert.equal(outputs.length, 3);
+    for (const { file, result } of outputs) {
+      const expected = native.results[path.basename(file)];
+      assert.equal(result.genre, expected.genre, file);
+      assert.equal(result.unsure, expected.unsure, file);
+      assert.ok(Math.abs(result.confidence - expected.confidence) < 1e-4, file);
+      for (const [genre, p] of Object.entries(expected.probabilities)) {
+        assert.ok(Math.abs(result.probabilities[genre] - p) < 1e-4, `${file} ${genre}: ${result.probabilities[genre]} vs ${p}`);
+      }
+    }
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+    const withoutPaths = (csv) => csv.trimEnd().split('\n').map((line) => line.replace(/^[^,]*\//, '')).sort();
+    assert.deepEqual(withoutPaths(readFileSync(await download.path(), 'utf8')), withoutPaths(native.csv));
     await page.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
