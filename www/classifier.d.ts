@@ -112,6 +112,33 @@ export interface LiveWindow {
   busyMs: number;
 }
 
+/** A song of a batch, as `classifyAll` takes it: anything `classify` takes, or a file
+ *  with the path it is shown and exported under. */
+export type BatchInput = AudioInput | { file: Blob; path?: string };
+
+/** One song's outcome in a batch: its result, or why it has none. */
+export type BatchOutput =
+  | { file: string; result: ClassifyResult; error?: undefined; reason?: undefined }
+  | { file: string; error: string; reason: ClassifyErrorReason; result?: undefined };
+
+/** Progress of a batch, once per song as it completes. */
+export interface BatchProgress {
+  done: number;
+  total: number;
+  /** The song's place in the inputs. */
+  index: number;
+  result: BatchOutput;
+}
+
+/** Options of `classifyAll`. */
+export interface BatchOptions {
+  onProgress?: (progress: BatchProgress) => void;
+  /** Stops the rest: songs not finished get the error 'cancelled'; what is done is kept. */
+  signal?: AbortSignal;
+  /** Songs in flight at once (default 2: one decodes while the worker classifies another). */
+  concurrency?: number;
+}
+
 /** Why a song could not be classified. */
 export type ClassifyErrorReason = 'input' | 'silent' | 'not-music' | 'cancelled' | 'model' | 'live';
 
@@ -132,6 +159,9 @@ export class Classifier {
   readonly shippedModels: ShippedModel[];
   /** Classifies a song. */
   classify(input: AudioInput, options?: ClassifyOptions): Promise<ClassifyResult>;
+  /** Classifies many songs, a few at a time, keeping only their results; one output per
+   *  input, in their order (non-audio files are told by their first bytes). */
+  classifyAll(inputs: Iterable<BatchInput>, options?: BatchOptions): Promise<BatchOutput[]>;
   /** Switches to another model (loaded once per page); resolves to its card. */
   setModel(model: string): Promise<ModelCard>;
   /** The last song again, with the current model, from its stored features. */

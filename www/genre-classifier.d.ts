@@ -1,6 +1,6 @@
 // Types of the element (genre-classifier.js): `<genre-classifier>`, its attributes, events
 // and members, and the UI-free API it re-exports (classifier.d.ts).
-import type { AudioInput, ClassifyErrorReason, ClassifyResult, LiveWindow, SegmentVerdict, Timings } from './classifier.js';
+import type { AudioInput, BatchOutput, ClassifyErrorReason, ClassifyResult, LiveWindow, SegmentVerdict, Timings } from './classifier.js';
 
 export * from './classifier.js';
 
@@ -23,12 +23,27 @@ export interface ElementError {
   reason?: ClassifyErrorReason;
 }
 
+/** `genre-batch-progress`: one song of a batch as it completes. */
+export interface ElementBatchProgress {
+  done: number;
+  total: number;
+  result: BatchOutput;
+}
+
+/** `genre-batch-done`: every song of the batch, and the files skipped as not audio. */
+export interface ElementBatchDone {
+  results: BatchOutput[];
+  skipped: { file: string; reason: string }[];
+}
+
 /** The element's events; all bubble out of the shadow root. */
 export interface GenreClassifierEventMap extends HTMLElementEventMap {
   'genre-result': CustomEvent<ElementResult>;
   'genre-progress': CustomEvent<ElementProgress>;
   'genre-error': CustomEvent<ElementError>;
   'genre-live': CustomEvent<LiveWindow>;
+  'genre-batch-progress': CustomEvent<ElementBatchProgress>;
+  'genre-batch-done': CustomEvent<ElementBatchDone>;
 }
 
 /** `<genre-classifier>`: drop a song, see its genre, confidence and timeline. Attributes:
@@ -36,6 +51,8 @@ export interface GenreClassifierEventMap extends HTMLElementEventMap {
 export class GenreClassifierElement extends HTMLElement {
   /** Shows the song and resolves to its result. */
   classify(input: AudioInput): Promise<ElementResult>;
+  /** Classifies many songs into the library table, firing the batch events. */
+  classifyAll(inputs: Iterable<Blob | { file: Blob; path?: string }>): Promise<BatchOutput[]>;
   /** The result on screen, or null. */
   readonly lastResult: ElementResult | null;
   /** The folder the worker, packages and stylesheet come from (the base-url attribute), or null for beside the script. */
@@ -76,5 +93,7 @@ declare global {
     'genre-progress': CustomEvent<ElementProgress>;
     'genre-error': CustomEvent<ElementError>;
     'genre-live': CustomEvent<LiveWindow>;
+    'genre-batch-progress': CustomEvent<ElementBatchProgress>;
+    'genre-batch-done': CustomEvent<ElementBatchDone>;
   }
 }

@@ -50,6 +50,11 @@ import { loadClassifier as load } from 'genre-classifier/classifier';
 const element = document.querySelector('genre-classifier');
 element?.addEventListener('genre-result', (e) => console.log(e.detail.genre.toUpperCase(), e.detail.confidence.toFixed(2), e.detail.file));
 document.addEventListener('genre-error', (e) => console.log(e.detail.reason === 'not-music'));
+document.addEventListener('genre-batch-done', (e) => console.log(e.detail.results.map((r) => r.result?.genre ?? r.error).join(), e.detail.skipped.length));
+export async function library(files: File[]): Promise<number> {
+  const outputs = await (await loadClassifier()).classifyAll(files, { onProgress: (p) => console.log(p.done, p.result.file) });
+  return outputs.filter((o) => o.result && o.result.confidence > 0.5).length;
+}
 export async function run(file: File): Promise<string> {
   const classifier = await loadClassifier({ model: 'musicnn' });
   try {
@@ -66,6 +71,7 @@ export async function run(file: File): Promise<string> {
 const element = document.querySelector('genre-classifier');
 element?.addEventListener('genre-result', (e) => console.log(e.detail.genre.toFixed(2)));
 loadClassifier({ model: 7 });
+document.querySelector('genre-classifier')?.classifyAll([42]);
 `);
 }
 
@@ -172,6 +178,7 @@ test('the types: code using the element, its events and the API passes tsc --str
   assert.ok(!misuse.ok, 'misuse is refused');
   assert.match(misuse.text, /bad\.ts\(3,.*toFixed/, misuse.text);
   assert.match(misuse.text, /bad\.ts\(4,.*number/, misuse.text);
+  assert.match(misuse.text, /bad\.ts\(5,/, misuse.text);
 });
 
 test('the tarball holds the element, the API, types, packages and default model, not the page', () => {
