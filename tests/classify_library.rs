@@ -67,9 +67,22 @@ fn library(dir: &TempDir) -> PathBuf {
     music
 }
 
-/// The CSV's header and rows.
+/// The CSV's header and rows, every row as long as the header.
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = csv::Reader::from_path(path).unwrap();
+    read_csv_rows(path, false)
+}
+
+/// Like [`read_csv`], keeping rows of any length (a row cut by a crash).
+fn read_csv_flexible(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    read_csv_rows(path, true)
+}
+
+/// The CSV's header and rows, of any length when `flexible`.
+fn read_csv_rows(path: &Path, flexible: bool) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(flexible)
+        .from_path(path)
+        .unwrap();
     let header = reader
         .headers()
         .unwrap()
@@ -215,25 +228,6 @@ fn resume_appends_only_the_files_not_yet_in_the_output() {
     assert_eq!(whole.len(), 4, "{text}");
     assert_eq!(files.len(), 4, "no file twice:\n{text}");
     assert_eq!(whole[..2], first.iter().take(2).collect::<Vec<_>>()[..]);
-}
-
-/// Like [`read_csv`], keeping rows of any length (a row cut by a crash).
-fn read_csv_flexible(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .unwrap();
-    let header = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let rows = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
-        .collect();
-    (header, rows)
 }
 
 #[test]

@@ -36,8 +36,9 @@ export interface ElementBatchDone {
   skipped: { file: string; reason: string }[];
 }
 
-/** The element's events; all bubble out of the shadow root. */
-export interface GenreClassifierEventMap extends HTMLElementEventMap {
+/** The element's own events; all bubble out of the shadow root (so a page can listen on
+ *  `document`). */
+export interface GenreClassifierEvents {
   'genre-result': CustomEvent<ElementResult>;
   'genre-progress': CustomEvent<ElementProgress>;
   'genre-error': CustomEvent<ElementError>;
@@ -45,6 +46,9 @@ export interface GenreClassifierEventMap extends HTMLElementEventMap {
   'genre-batch-progress': CustomEvent<ElementBatchProgress>;
   'genre-batch-done': CustomEvent<ElementBatchDone>;
 }
+
+/** Every event the element fires: an element's, and its own. */
+export interface GenreClassifierEventMap extends HTMLElementEventMap, GenreClassifierEvents {}
 
 /** `<genre-classifier>`: drop a song, see its genre, confidence and timeline. Attributes:
  *  `model` (a shipped model's name or a model folder URL), `compact`, `live`, `base-url`. */
@@ -88,12 +92,5 @@ declare global {
   interface HTMLElementTagNameMap {
     'genre-classifier': GenreClassifierElement;
   }
-  interface DocumentEventMap {
-    'genre-result': CustomEvent<ElementResult>;
-    'genre-progress': CustomEvent<ElementProgress>;
-    'genre-error': CustomEvent<ElementError>;
-    'genre-live': CustomEvent<LiveWindow>;
-    'genre-batch-progress': CustomEvent<ElementBatchProgress>;
-    'genre-batch-done': CustomEvent<ElementBatchDone>;
-  }
+  interface DocumentEventMap extends GenreClassifierEvents {}
 }
