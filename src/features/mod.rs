@@ -10,6 +10,7 @@ mod quick;
 mod recent_music;
 mod segments;
 mod settings;
+mod spread_pieces;
 mod stream;
 
 pub use extractor::{FeatureExtractor, FeatureFrames};
@@ -20,6 +21,7 @@ pub use quick::{QUICK_SEGMENTS, spread_segments};
 pub use recent_music::{RECENT_WINDOWS, RecentMusicEvidence};
 pub use segments::{SegmentSpan, plan_segments, segment_samples};
 pub use settings::{FeatureKind, FeatureSettings, PadMode, ShortSongFill};
+pub use spread_pieces::{SpreadError, SpreadPiece, SpreadPlan};
 pub use stream::SegmentStream;
 
 /// The key of features computed with `settings`: equal for equal settings (what caches

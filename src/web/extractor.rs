@@ -6,12 +6,14 @@ use wasm_bindgen::prelude::*;
 
 use super::{js_error, js_sample_rate, settings_from_js};
 use crate::audio::{SILENCE_PEAK, StreamResampler, downmix};
-use crate::features::{FeatureExtractor, FeatureSettings, NOT_MUSIC_MESSAGE, SegmentStream};
+use crate::features::{
+    FeatureExtractor, FeatureSettings, MusicEvidence, NOT_MUSIC_MESSAGE, SegmentSpan, SegmentStream,
+};
 
 /// Facts about a song, returned when it is begun.
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SongInfo {
+pub(super) struct SongInfo {
     /// Which feature the segments are (`"mfcc"` or `"log-mel"`).
     feature_kind: crate::features::FeatureKind,
     seconds: f64,
@@ -32,7 +34,7 @@ struct SongInfo {
 /// How a finished song sounded, returned by [`SongFeatures::finish_song`].
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SongEnd {
+pub(super) struct SongEnd {
     /// Its loudest absolute sample value.
     peak: f32,
     /// Nothing louder than [`SILENCE_PEAK`] (-60 dBFS): there is nothing to classify.
@@ -40,6 +42,56 @@ struct SongEnd {
     /// Why the song does not sound like music ("does not sound like music: it is a pure
     /// tone"), if it does not (see [`MusicEvidence`](crate::features::MusicEvidence)).
     not_music: Option<String>,
+}
+
+impl SongInfo {
+    /// The facts of a song `total` samples long at the features' rate, cut into `spans`.
+    pub(super) fn new(settings: &FeatureSettings, total: usize, spans: &[SegmentSpan]) -> Self {
+        SongInfo {
+            feature_kind: settings.kind,
+            seconds: total as f64 / f64::from(settings.sample_rate),
+            sample_rate: settings.sample_rate,
+            segments: spans.len(),
+            frames_per_segment: settings.frames_per_segment(),
+            feature_width: settings.coefficients(),
+            segment_seconds: settings.segment_seconds(),
+            padded: spans.iter().any(|s| s.is_padded(settings)),
+            short_song_fill: settings.short_song_fill,
+            segment_starts: spans.iter().map(|s| s.start_seconds(settings)).collect(),
+        }
+    }
+}
+
+impl SongEnd {
+    /// How a song sounded from its loudest sample and the evidence of its segments.
+    pub(super) fn new(peak: f32, evidence: &MusicEvidence) -> Self {
+        SongEnd {
+            peak,
+            silent: peak < SILENCE_PEAK,
+            not_music: evidence
+                .not_music()
+                .map(|reason| format!("{NOT_MUSIC_MESSAGE}: {reason}")),
+        }
+    }
+}
+
+/// The mono mix of `channels` (equally long `Float32Array`s) and how many there were;
+/// refused when they are not Float32Arrays, ragged, empty or not finite (`first`: the
+/// index of their first sample in the song, at `rate`, for the message).
+pub(super) fn mono_of(
+    channels: &Array,
+    first: usize,
+    rate: u32,
+) -> Result<(Vec<f32>, usize), JsError> {
+    let data: Vec<Vec<f32>> = channels
+        .iter()
+        .map(|c| c.dyn_into::<Float32Array>().map(|c| c.to_vec()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| js_error("channel data must be Float32Arrays"))?;
+    let refs: Vec<&[f32]> = data.iter().map(Vec::as_slice).collect();
+    let mono = downmix(&refs).map_err(js_error)?;
+    crate::audio::check_finite(&mono, first, rate).map_err(js_error)?;
+    Ok((mono, data.len()))
 }
 
 /// Pushes samples at the feature rate into a song's stream; the features of the segments
@@ -188,19 +240,7 @@ impl SongFeatures {
             .as_ref()
             .map_or(input_total, |r| r.output_len(input_total));
         let stream = SegmentStream::new(total, &settings).map_err(js_error)?;
-        let spans = stream.spans();
-        let info = SongInfo {
-            feature_kind: settings.kind,
-            seconds: total as f64 / f64::from(settings.sample_rate),
-            sample_rate: settings.sample_rate,
-            segments: spans.len(),
-            frames_per_segment: settings.frames_per_segment(),
-            feature_width: settings.coefficients(),
-            segment_seconds: settings.segment_seconds(),
-            padded: spans.iter().any(|s| s.is_padded(&settings)),
-            short_song_fill: settings.short_song_fill,
-            segment_starts: spans.iter().map(|s| s.start_seconds(&settings)).collect(),
-        };
+        let info = SongInfo::new(&settings, total, stream.spans());
         self.song = Some(Song {
             stream,
             resampler,
@@ -244,27 +284,15 @@ impl SongFeatures {
             .song
             .as_mut()
             .ok_or_else(|| js_error("no song begun: call beginSong first"))?;
-        let data: Vec<Float32Array> = channels
-            .iter()
-            .map(|c| c.dyn_into::<Float32Array>())
-            .collect::<Result<_, _>>()
-            .map_err(|_| js_error("channel data must be Float32Arrays"))?;
+        let (mono, channel_count) = mono_of(&channels, song.envelope.seen, song.sample_rate)?;
         // The song's channel count is the first accepted chunk's: a refused chunk
         // (empty, ragged, not finite) leaves it unset.
-        if song.channels != 0 && data.len() != song.channels {
+        if song.channels != 0 && channel_count != song.channels {
             return Err(js_error(format!(
-                "a chunk has {} channels; the song has {}",
-                data.len(),
+                "a chunk has {channel_count} channels; the song has {}",
                 song.channels
             )));
         }
-        let data: Vec<Vec<f32>> = data.iter().map(Float32Array::to_vec).collect();
-        let refs: Vec<&[f32]> = data.iter().map(Vec::as_slice).collect();
-        let mono = downmix(&refs).map_err(js_error)?;
-        let channel_count = refs.len();
-        drop(data);
-        crate::audio::check_finite(&mono, song.envelope.seen, song.sample_rate)
-            .map_err(js_error)?;
         song.channels = channel_count;
         song.envelope.push(&mono);
         let at_rate = match song.resampler.as_mut() {
@@ -288,14 +316,8 @@ impl SongFeatures {
             .as_ref()
             .ok_or_else(|| js_error("no song begun: call beginSong first"))?;
         song.stream.finish().map_err(js_error)?;
-        let peak = song.stream.peak();
-        let not_music = song.stream.music_evidence().not_music();
-        serde_wasm_bindgen::to_value(&SongEnd {
-            peak,
-            silent: peak < SILENCE_PEAK,
-            not_music: not_music.map(|reason| format!("{NOT_MUSIC_MESSAGE}: {reason}")),
-        })
-        .map_err(js_error)
+        let end = SongEnd::new(song.stream.peak(), song.stream.music_evidence());
+        serde_wasm_bindgen::to_value(&end).map_err(js_error)
     }
 
     /// Peak envelope of the current song for drawing: (min, max) pairs over equal

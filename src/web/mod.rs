@@ -7,6 +7,8 @@
 //! - [`GenreModel`](model::GenreModel): features → embeddings (`embed`), and a
 //!   [`SongAccumulator`](model::WebSongAccumulator) (`newSong`) that takes embeddings in
 //!   any order and gives each segment's verdict, the verdict so far and the song's result.
+//! - [`QuickSong`](quick::QuickSong): a song's ten spread segments from short pieces of
+//!   its audio, for the fast first answer and quick mode.
 //! - [`LiveListener`](live::LiveListener): a microphone's frames → the features of the
 //!   last 3 s, once a second.
 //! - `decodeAudio` (decoder package only), and the facts the page needs from Rust:
@@ -20,6 +22,7 @@ mod decode;
 mod extractor;
 mod live;
 mod model;
+mod quick;
 
 use wasm_bindgen::prelude::*;
 
