@@ -3,7 +3,6 @@
 // each model is loaded once. Works in a page (no bundler needed) and inside a Web Worker.
 import { MSG } from './messages.js';
 import { spawnWorker } from './spawn-worker.js';
-import { classifyAll } from './library.js';
 
 /** Samples per channel sent to the worker at a time: about 48 s at 22 050 Hz. */
 const CHUNK_SAMPLES = 1 << 20;
@@ -100,8 +99,10 @@ export class ClassifyError extends Error {
 const cancelled = () => new ClassifyError('cancelled', 'cancelled');
 
 /** `CHUNK_SAMPLES` (or what is left) of `audio` from sample `from`: a Float32Array per channel. */
-function chunkOf(audio, from) {
-  const count = Math.min(CHUNK_SAMPLES, audio.length - from);
+const chunkOf = (audio, from) => samplesOf(audio, from, Math.min(CHUNK_SAMPLES, audio.length - from));
+
+/** `count` samples of `audio` from sample `from`: a Float32Array per channel. */
+function samplesOf(audio, from, count) {
   const channels = [];
   for (let c = 0; c < audio.numberOfChannels; c++) {
     const part = new Float32Array(count);
@@ -237,11 +238,14 @@ export class Classifier {
    * order: `{ file, result }` or `{ file, error, reason }` (`file`: the path or name;
    * non-audio files are told by their first bytes). `onProgress({ done, total, index,
    * result })` gets each song as it completes; aborting `signal` stops the rest, which get
-   * the error 'cancelled', and keeps what is done.
+   * the error 'cancelled', and keeps what is done. `quick: true` classifies only ten
+   * segments spread over each song, as `classify --quick` does: much faster on long songs.
    */
-  classifyAll(inputs, { onProgress, signal, concurrency } = {}) {
+  async classifyAll(inputs, { onProgress, signal, concurrency, quick = false } = {}) {
+    // The batch queue loads the first time many songs arrive: not part of the first download.
+    const { classifyAll } = await import('./batch/library.js');
     return classifyAll(this, inputs, {
-      signal, concurrency, onProgress: onProgress && (({ song, ...progress }) => onProgress(progress)),
+      signal, concurrency, quick, onProgress: onProgress && (({ song, ...progress }) => onProgress(progress)),
     });
   }
 
@@ -252,7 +256,7 @@ export class Classifier {
   /** Like classify, with everything the widget draws: `{ result, model, info, timings,
    *  peaks, features (chunks of segments), channels, wasmBytes }`. With `keep: false` the
    *  worker lets the song go at once (a batch), and the last song stays the one kept. */
-  async analyse(input, { onProgress, onDecoded, signal, keep = true } = {}) {
+  async analyse(input, { onProgress, onDecoded, signal, keep = true, quick = keep ? 'first' : null } = {}) {
     const start = performance.now();
     if (signal?.aborted) throw cancelled();
     const audio = await decode(this.engine, input, this.settings.sample_rate);
@@ -260,7 +264,7 @@ export class Classifier {
     const decodeMs = performance.now() - start;
     onDecoded?.(audio);
     if (keep && this.lastSong !== null) this.forget();
-    const song = await this.stream(audio, { onProgress, signal, start });
+    const song = await this.stream(audio, { onProgress, signal, start, quick });
     if (keep) this.lastSong = song.id;
     else this.engine.worker.postMessage({ type: MSG.FORGET, id: song.id });
     return {
@@ -268,6 +272,7 @@ export class Classifier {
       channels: audio.sourceChannels ?? audio.numberOfChannels, wasmBytes: song.wasmBytes,
       timings: {
         decodeMs, featureMs: song.featureMs, classifyMs: song.classifyMs, firstSegmentMs: song.firstSegmentMs,
+        firstAnswerMs: song.firstAnswerMs,
         helperPatches: song.helperPatches ?? 0,
         totalMs: performance.now() - start,
       },
@@ -277,12 +282,13 @@ export class Classifier {
   /** Sends decoded `audio` to the worker, a chunk each time it asks for one, and passes on
    *  its progress. Resolves to the worker's 'done' message with the song's `info`, its
    *  features (`features`, the chunks of segments as they came) and when the first segment's verdict arrived (ms after `start`). */
-  stream(audio, { onProgress, signal, start }) {
+  stream(audio, { onProgress, signal, start, quick }) {
     const { engine } = this;
     return new Promise((resolve, reject) => {
       let sent = 0;
       let info = null;
       let firstSegmentMs = null;
+      let firstAnswerMs = null;  // when the first verdict came (the quick pass's, or the first segment's)
       const features = [];
       const stop = (error) => {
         engine.finish(id);
@@ -294,7 +300,7 @@ export class Classifier {
         stop(cancelled());
       };
       const id = engine.request({
-        type: MSG.BEGIN, model: this.model, totalSamples: audio.length, sampleRate: audio.sampleRate,
+        type: MSG.BEGIN, model: this.model, totalSamples: audio.length, sampleRate: audio.sampleRate, quick,
       }, (data) => {
         switch (data.type) {
           case MSG.SONG: info = data.info; break;
@@ -305,9 +311,19 @@ export class Classifier {
               channels.map((c) => c.buffer));
             break;
           }
+          case MSG.PIECES: {
+            const pieces = data.pieces.map(({ from, to }) => samplesOf(audio, from, to - from));
+            engine.worker.postMessage({ type: MSG.PIECE_AUDIO, id, pieces }, pieces.flat().map((c) => c.buffer));
+            break;
+          }
+          case MSG.QUICK:
+            firstAnswerMs ??= performance.now() - start;
+            onProgress?.({ done: 0, total: data.total, segments: data.segments, soFar: data.soFar, info, quick: true });
+            break;
           case MSG.SEGMENTS: features.push(data.features); break;
           case MSG.PROGRESS:
             firstSegmentMs ??= performance.now() - start;
+            firstAnswerMs ??= firstSegmentMs;
             onProgress?.({ done: data.done, total: data.total, segments: data.segments, soFar: data.soFar, info, wasmBytes: data.wasmBytes });
             break;
           case MSG.SILENT: stop(new ClassifyError(data.message, 'silent')); break;
@@ -316,7 +332,7 @@ export class Classifier {
           case MSG.DONE:
             engine.finish(id);
             signal?.removeEventListener('abort', abort);
-            resolve({ ...data, info, features, firstSegmentMs });
+            resolve({ ...data, info, features, firstSegmentMs, firstAnswerMs: firstAnswerMs ?? performance.now() - start });
             break;
         }
       });

@@ -179,3 +179,29 @@ export async function embedInOrder({ features, per, count, local, pool, onReady,
   }
   return byHelpers;
 }
+
+/**
+ * Like embedInOrder, with the embeddings of some patches already known (`known`: patch
+ * index → embedding, from the quick pass): only the others are computed, and `onReady`
+ * still gets every patch in order. Resolves to the number the helpers computed.
+ */
+export async function embedReusing({ features, per, count, known, local, pool, onReady, cancelled }) {
+  const todo = [];
+  for (let k = 0; k < count; k++) if (!known.has(k)) todo.push(k);
+  let next = 0;  // the next patch to report
+  const reportKnown = (upTo) => {
+    for (; next < upTo && !cancelled(); next++) onReady(next, known.get(next));
+  };
+  let helped = 0;
+  if (todo.length > 0) {
+    const compact = todo.length === count ? features : new Float32Array(todo.length * per);
+    if (compact !== features) todo.forEach((k, j) => compact.set(features.subarray(k * per, (k + 1) * per), j * per));
+    helped = await embedInOrder({
+      features: compact, per, count: todo.length, pool, cancelled,
+      local: (j) => local(todo[j]),
+      onReady: (j, embedding) => { reportKnown(todo[j]); onReady(todo[j], embedding); next = todo[j] + 1; },
+    });
+  }
+  reportKnown(count);
+  return helped;
+}

@@ -20,7 +20,6 @@ import { ModelChoice } from './element/model-choice.js';
 import { LiveMode } from './element/live.js';
 import { showCard } from './element/card.js';
 import { filesFromInput, filesFromDrop } from './gather-files.js';
-import { nameOf } from './library.js';
 
 export { loadClassifier, ClassifyError };
 export { Classifier, shippedModels } from './classifier.js';
@@ -209,12 +208,12 @@ export class GenreClassifierElement extends (globalThis.HTMLElement ?? class {})
     return this.classifier.analyse(input, {
       signal: job.controller.signal,
       onDecoded: () => { this.decodes++; },
-      onProgress: ({ done, total, segments, soFar, info, wasmBytes }) => {
+      onProgress: ({ done, total, segments, soFar, info, wasmBytes, quick = false }) => {
         if (!this.songProgress.isCurrent(job)) return;
         this.lastProgress = { done, total, wasmBytes };
         const genre = soFar?.genre ?? null;
-        this.songProgress.update(job, { done, total, segments: segments ?? [], genre, info }, labels);
-        this.emit('genre-progress', { done, total, genre, segments: segments ?? [] });
+        this.songProgress.update(job, { done, total, segments: segments ?? [], genre, unsure: soFar?.unsure, info, quick }, labels);
+        this.emit('genre-progress', { done, total, genre, segments: segments ?? [], quick });
       },
     });
   }
@@ -257,8 +256,7 @@ export class GenreClassifierElement extends (globalThis.HTMLElement ?? class {})
       this.fail(NO_MODEL, { reason: 'model' });
       throw new ClassifyError(NO_MODEL, 'model');
     }
-    const items = [...inputs].map((input, i) => (input?.file ? input : { file: input, path: nameOf(input, i) }));
-    return (await this.batchMode()).start(this.classifier, items, unreadable);
+    return (await this.batchMode()).start(this.classifier, [...inputs], unreadable);
   }
 
   /** The many-songs mode (batch/batch.js), loaded the first time many songs arrive: it is

@@ -3,7 +3,11 @@
 //
 // classifier → worker
 //   { type: 'model', id, model }               load (once) a model: a shipped name or a folder URL
-//   { type: 'begin', id, model, totalSamples, sampleRate }  a song of that many samples per channel
+//   { type: 'begin', id, model, totalSamples, sampleRate, quick }  a song of that many samples per
+//                                              channel; quick: 'first' (a first answer from ten
+//                                              segments spread over it, then the whole song),
+//                                              'only' (just those: a quick scan) or absent
+//   { type: 'piece-audio', id, pieces }        the pieces asked for: a Float32Array per channel each
 //   { type: 'chunk', id, channels, last }      the next Float32Array per channel (buffers transferred)
 //   { type: 'rerun', id, song, model }         the finished song `song` again, with another model
 //   { type: 'forget', id }                     drop the song (cancels it if still running)
@@ -19,6 +23,10 @@
 //   { type: 'song', id, info }                 facts about the song (segments, seconds, padded, ...)
 //   { type: 'need', id }                       send the next chunk (never sent ahead, so memory
 //                                              stays bounded on long songs)
+//   { type: 'pieces', id, pieces }             send these stretches of the song ([{ segment, from, to }],
+//                                              samples at its own rate) for the quick pass
+//   { type: 'quick', id, segments, soFar, total }  the first answer: the spread segments' verdicts
+//                                              and theirs together; the whole song follows
 //   { type: 'segments', id, first, features }  features of segments first.. (MFCCs or log-mel),
 //                                              frames × featureWidth each, frame-major
 //   { type: 'progress', id, done, total, segments, soFar, wasmBytes }  segments classified so
@@ -51,6 +59,9 @@ export const MSG = Object.freeze({
   READY: 'ready',
   SONG: 'song',
   NEED: 'need',
+  PIECES: 'pieces',
+  PIECE_AUDIO: 'piece-audio',
+  QUICK: 'quick',
   SEGMENTS: 'segments',
   PROGRESS: 'progress',
   DONE: 'done',

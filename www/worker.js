@@ -5,7 +5,7 @@
 // only the head or network. A backbone's patches are shared with helper workers
 // (embed-pool.js) and reported in order as each is done. Messages are listed in messages.js.
 import { MSG } from './messages.js';
-import { EmbedPool, embedInOrder } from './embed-pool.js';
+import { EmbedPool, embedInOrder, embedReusing } from './embed-pool.js';
 import { ALL_MODELS_BESIDE, MAIN_WASM, MODEL_FILES, decoderPackage, mainPackage } from './packages.js';
 
 /** Where the other shipped models' folders are: models/ beside this script. */
@@ -24,7 +24,7 @@ async function compileWasm() {
   }
 }
 
-let FeatureExtractor, GenreModel, LiveListener, modelSizeLimits;
+let FeatureExtractor, GenreModel, LiveListener, QuickSong, modelSizeLimits;
 let wasm = null;
 let messages = null;        // what the person is told, as Rust words it (userMessages)
 let reference = null;       // an extractor with the build's settings, to check model cards against
@@ -34,7 +34,7 @@ const listeners = new Map(); // live id → { listener, port }
 
 const ready = (async () => {
   const [pkg, module] = await Promise.all([mainPackage(), compileWasm()]);
-  ({ FeatureExtractor, GenreModel, LiveListener, modelSizeLimits } = pkg);
+  ({ FeatureExtractor, GenreModel, LiveListener, QuickSong, modelSizeLimits } = pkg);
   wasmModule = module;
   wasm = await pkg.default({ module_or_path: module });
   reference = new FeatureExtractor();
@@ -224,6 +224,8 @@ function forget(id) {
   }
   if (song) song.pipelines = [];
   song?.accumulator?.free();
+  song?.quick?.free();
+  if (song) song.quick = null;
   songs.delete(id);
 }
 
@@ -250,8 +252,36 @@ function embed(p, features) {
   return p.embedder ? p.embedder.embed(features) : features;
 }
 
-async function begin({ id, model, totalSamples, sampleRate }) {
+async function begin({ id, model, totalSamples, sampleRate, quick }) {
   const { model: loaded, card } = await modelOrError(model);
+  // A song of ten segments or fewer is heard whole either way.
+  let pass = quick ? new QuickSong(card.features, totalSamples, sampleRate) : null;
+  if (pass?.coversSong()) {
+    pass.free();
+    pass = null;
+  }
+  if (pass && quick === 'only') {
+    beginQuick(id, { model, only: true, segments: 0, featureMs: 0, classifyMs: 0, helperPatches: 0 }, pass);
+    return;
+  }
+  let song;
+  try {
+    song = streamedSong(model, loaded, card, totalSamples, sampleRate);
+  } catch (e) {
+    pass?.free();
+    throw e;
+  }
+  if (pass) {
+    beginQuick(id, song, pass);
+    return;
+  }
+  songs.set(id, song);
+  postMessage({ type: MSG.SONG, id, info: song.info });
+  postMessage({ type: MSG.NEED, id });
+}
+
+/** A song to stream through `loaded`'s extractors, chunk by chunk. */
+function streamedSong(model, loaded, card, totalSamples, sampleRate) {
   // The model's own features, and the tutorial MFCCs beside them when the model hears
   // something else, so a switch to a tutorial network needs no second decode.
   const pipelines = [pipeline(card.features, loaded, totalSamples, sampleRate)];
@@ -265,12 +295,85 @@ async function begin({ id, model, totalSamples, sampleRate }) {
   }
   const { info } = pipelines[0];
   const accumulator = loaded.newSong(Float64Array.from(info.segmentStarts));
-  songs.set(id, {
+  return {
     pipelines, info, model, accumulator, segments: 0, featureMs: 0, classifyMs: 0,
-    helperPatches: 0,
+    helperPatches: 0, known: new Map(),
+  };
+}
+
+/** Starts the quick pass of `song` (`pass`: its QuickSong): asks for its pieces. */
+function beginQuick(id, song, pass) {
+  song.quick = pass;
+  song.info ??= pass.info();
+  song.pieces = pass.pieces();
+  songs.set(id, song);
+  postMessage({ type: MSG.SONG, id, info: song.info });
+  postMessage({ type: MSG.PIECES, id, pieces: song.pieces });
+}
+
+/** The quick pass: the pieces' features, embedded (helpers too) in order. */
+async function quickEmbeddings(song, loaded, audio) {
+  const start = performance.now();
+  const parts = audio.map((channels, k) => song.quick.features(k, channels));
+  const features = concat(parts);
+  const featured = performance.now();
+  song.featureMs += featured - start;
+  const per = parts[0].length;
+  const embeddings = new Array(parts.length);
+  song.helperPatches += await embedInOrder({
+    features, per, count: parts.length, pool: loaded.pool,
+    local: (k) => loaded.model.embed(parts[k]),
+    onReady: (k, embedding) => { embeddings[k] = embedding; },
+    cancelled: () => song.quick === null,
   });
-  postMessage({ type: MSG.SONG, id, info });
+  song.classifyMs += performance.now() - featured;
+  return embeddings;
+}
+
+/** The pieces arrived: the first answer (then the whole song), or the quick scan's result. */
+async function quickPieces({ id, pieces: audio }) {
+  const song = songs.get(id);
+  if (!song?.quick) return;
+  const loaded = await loadModel(song.model);
+  const embeddings = await quickEmbeddings(song, loaded, audio);
+  if (song.quick === null) return;  // forgotten meanwhile
+  if (song.only) {
+    finishQuick(id, song, loaded, embeddings);
+    return;
+  }
+  const segments = song.pieces.flatMap(({ segment }, k) => {
+    song.known.set(segment, embeddings[k]);
+    return song.accumulator.add(segment, embeddings[k]);
+  });
+  song.quick.free();
+  song.quick = null;
+  postMessage({ type: MSG.QUICK, id, segments, soFar: song.accumulator.soFar(), total: song.info.segments });
   postMessage({ type: MSG.NEED, id });
+}
+
+/** A quick scan's end: the verdict on the spread segments alone, as `classify --quick`. */
+function finishQuick(id, song, loaded, embeddings) {
+  const end = song.quick.finish();
+  const starts = Float64Array.from(song.quick.starts());
+  forget(id);
+  if (end.silent || end.notMusic) {
+    postMessage(end.silent ? { type: MSG.SILENT, id, message: messages.silent }
+      : { type: MSG.NOT_MUSIC, id, message: end.notMusic });
+    return;
+  }
+  const accumulator = loaded.model.newSong(starts);
+  let result;
+  try {
+    accumulator.add(0, concat(embeddings));
+    result = accumulator.result();
+  } finally {
+    accumulator.free();
+  }
+  postMessage({
+    type: MSG.DONE, id, result, peaks: new Float32Array(0), model: song.model, quick: true,
+    wasmBytes: wasm.memory.buffer.byteLength, featureMs: song.featureMs, classifyMs: song.classifyMs,
+    helperPatches: song.helperPatches,
+  });
 }
 
 /** Feeds one chunk (and, with `last`, the end of the song) to every pipeline. The
@@ -312,8 +415,11 @@ async function classifySegments(id, song, loaded, features) {
     return;
   }
   const first = song.segments;
-  song.helperPatches += await embedInOrder({
-    features, per, count, pool: loaded.pool,
+  // The quick pass's segments among these are embedded already.
+  const known = new Map([...song.known].filter(([s]) => s >= first && s < first + count).map(([s, e]) => [s - first, e]));
+  known.forEach((_, k) => song.known.delete(first + k));
+  song.helperPatches += await embedReusing({
+    features, per, count, known, pool: loaded.pool,
     local: (k) => own.embedder.embed(features.subarray(k * per, (k + 1) * per)),
     onReady: (k, embeddings) => report(first + k, features.subarray(k * per, (k + 1) * per), embeddings),
     cancelled: () => !song.pipelines.length,
@@ -453,6 +559,7 @@ onmessage = async ({ data }) => {
       }
       case MSG.BEGIN: await begin(data); break;
       case MSG.CHUNK: await chunk(data); break;
+      case MSG.PIECE_AUDIO: await quickPieces(data); break;
       case MSG.RERUN: await rerun(data); break;
       case MSG.FORGET: forget(data.id); break;
       case MSG.DECODE: await decode(data); break;
@@ -460,7 +567,7 @@ onmessage = async ({ data }) => {
       case MSG.STOP: stop(data.id); break;
     }
   } catch (e) {
-    if (data.type === MSG.BEGIN || data.type === MSG.CHUNK) forget(data.id);
+    if ([MSG.BEGIN, MSG.CHUNK, MSG.PIECE_AUDIO].includes(data.type)) forget(data.id);
     postMessage({ type: MSG.ERROR, id: data.id ?? null, model: data.model, message: e.message ?? String(e) });
   }
 };

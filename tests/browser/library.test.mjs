@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serve, launch, openPage, floatWav, wav, au, melody, DATA, ROOT } from './helpers.mjs';
-import { sniff } from '../../www/sniff.js';
+import { sniff } from '../../www/batch/sniff.js';
 import { csvField, toCsv, CSV_COLUMNS } from '../../www/batch/export.js';
 
 const SHOTS = path.join(ROOT, 'target/screenshots');

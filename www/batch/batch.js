@@ -3,8 +3,8 @@
 // apart into songs and skipped files (by content), classified by the batch queue
 // (library.js) into the library table, with the overall progress, Cancel, the exports and
 // the batch events. Only results and small summaries are kept, never audio.
-import { classifyAll, nameOf, timeLeft } from '../library.js';
-import { sniffFile } from '../sniff.js';
+import { classifyAll, nameOf, timeLeft } from './library.js';
+import { sniffFile } from './sniff.js';
 import { toCsv, toJson, download } from './export.js';
 import { LibraryTable } from './library-table.js';
 
@@ -49,12 +49,13 @@ export class Batch {
   cancel() { this.run?.controller.abort(); }
 
   /**
-   * Classifies `items` ({ file, path }) with `classifier`, after telling audio from the
+   * Classifies `inputs` (Files, or `{ file, path }`) with `classifier`, after telling audio from the
    * rest (`unreadable`: [{ path, reason }] found while gathering them). Resolves to the
    * outputs of the songs, one each, in the order given.
    */
-  async start(classifier, items, unreadable = []) {
+  async start(classifier, inputs, unreadable = []) {
     this.cancel();
+    const items = inputs.map((input, i) => (input?.file ? input : { file: input, path: nameOf(input, i) }));
     const controller = new AbortController();
     const { songs, skipped } = await sortOut(items);
     skipped.push(...unreadable.map(({ path, reason }) => ({ file: path, reason })));
@@ -64,6 +65,7 @@ export class Batch {
     if (songs.length === 0) return this.finish(run, []);
     const outputs = await classifyAll(classifier, songs, {
       signal: controller.signal,
+      quick: this.ui.libraryQuick.checked,
       onState: (index, state) => this.run === run && this.table.setState(index, state),
       onProgress: (progress) => this.progress(run, progress),
     });

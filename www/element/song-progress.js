@@ -57,16 +57,25 @@ export class SongProgress {
 
   hide() { this.ui.status.hidden = true; }
 
-  /** Shows `job`'s progress: `done` of `total` segments, the `genre` so far (or null),
+  /** Shows `job`'s progress: `done` of `total` segments, the `genre` so far (or null;
+   *  `quick`: the first answer, from segments spread over the song; `unsure` as the
+   *  calibration says),
    *  `segments` (the verdicts of those just done) added to the timeline of the song
    *  (`info`), whose genres are `labels`. */
-  update(job, { done, total, segments, genre, info }, labels) {
+  update(job, { done, total, segments, genre, unsure, info, quick }, labels) {
     job.colours ??= genreColours(labels);
     job.segments.push(...segments);
     job.info = info ?? job.info;
     if (!job.pending && job.info) {
       job.pending = true;
       requestAnimationFrame(() => this.drawTimeline(job));
+    }
+    job.answered ||= quick;
+    if (job.answered && genre) {
+      // The first answer (ten parts spread over the song), refined as the rest comes in.
+      this.show(`“${job.name}”: ${unsure ? 'perhaps' : 'most likely'} ${genreName(genre)} · checking the whole song, segment ${done} of ${total}`,
+        { progress: done / total, cancellable: true });
+      return;
     }
     const soFar = genre && done < total ? ` · so far ${genreName(genre)}` : '';
     this.show(`Analysing “${job.name}”: segment ${done} of ${total}${soFar}`, { progress: done / total, cancellable: true });

@@ -35,6 +35,7 @@ const TEMPLATE = `
   </div>
   <div class="library-tools">
     <label>Show <select id="library-filter"></select></label>
+    <label title="Classify ten parts spread over each song instead of all of it: much faster on long songs, the same verdict for nearly all"><input id="library-quick" type="checkbox" checked> Quick scan</label>
     <button id="export-csv" type="button">Export CSV</button>
     <button id="export-json" type="button">Export JSON</button>
   </div>

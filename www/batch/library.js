@@ -48,7 +48,7 @@ const CANCELLED = { error: 'cancelled', reason: 'cancelled' };
 
 /** One song: `{ output: { file, result } | { file, error, reason }, song }` (song: the
  *  summary the widget keeps, when there is a result). Never rejects. */
-async function classifyOne(classifier, input, index, { signal, onState, inWorker }) {
+async function classifyOne(classifier, input, index, { signal, onState, inWorker, quick }) {
   const file = nameOf(input, index);
   const audio = audioOf(input);
   if (signal?.aborted) return { output: { file, ...CANCELLED }, song: null };
@@ -65,7 +65,7 @@ async function classifyOne(classifier, input, index, { signal, onState, inWorker
     const decodeMs = performance.now() - start;
     const analysis = await inWorker(() => {
       onState?.(index, 'classifying');
-      return classifier.analyse(audio, { signal, keep: false });
+      return classifier.analyse(audio, { signal, keep: false, quick: quick ? 'only' : null });
     });
     const { result, model, info } = analysis;
     const timings = { ...analysis.timings, decodeMs, totalMs: decodeMs + analysis.timings.totalMs };
@@ -86,9 +86,10 @@ const finalState = (output) => (output.reason === 'cancelled' ? 'cancelled' : ou
  * it completes (`result`: its output); `onState(index, state)` each song's step:
  * 'decoding', 'classifying', then 'done', 'error' or 'cancelled'. Aborting `signal`
  * stops the rest: the songs not finished get the error 'cancelled' (and no onProgress),
- * and what was done is kept.
+ * and what was done is kept. `quick`: only ten segments spread over each song (as
+ * `classify --quick`).
  */
-export async function classifyAll(classifier, inputs, { onProgress, onState, signal, concurrency = DEFAULT_CONCURRENCY } = {}) {
+export async function classifyAll(classifier, inputs, { onProgress, onState, signal, quick = false, concurrency = DEFAULT_CONCURRENCY } = {}) {
   const list = [...inputs];
   const outputs = new Array(list.length);
   let next = 0;
@@ -97,7 +98,7 @@ export async function classifyAll(classifier, inputs, { onProgress, onState, sig
   const lane = async () => {
     while (next < list.length) {
       const index = next++;
-      const { output, song } = await classifyOne(classifier, list[index], index, { signal, onState, inWorker });
+      const { output, song } = await classifyOne(classifier, list[index], index, { signal, onState, inWorker, quick });
       outputs[index] = output;
       onState?.(index, finalState(output));
       if (output.reason === 'cancelled') continue;
