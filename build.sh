@@ -151,6 +151,7 @@ bench() {
     node tests/browser/bench_musicnn.mjs
     node tests/browser/bench.mjs
     node tests/browser/bench_live.mjs
+    node tests/browser/bench_library.mjs
     bench_wasm_backends
 }
 
