@@ -27,6 +27,9 @@ export interface Timings {
   classifyMs: number;
   /** When the first segment's verdict arrived, after the start. */
   firstSegmentMs: number | null;
+  /** When the first verdict arrived, after the start: for a song of more than ten
+   *  segments, the quick answer from the ten spread over it. */
+  firstAnswerMs: number | null;
   /** Patches a helper worker embedded (the rest were embedded by the main worker). */
   helperPatches: number;
   totalMs: number;
@@ -62,6 +65,8 @@ export interface ClassifyProgress {
   segments: SegmentVerdict[];
   /** The verdict of every segment done so far, in the result's shape. */
   soFar: Omit<ClassifyResult, 'model' | 'seconds' | 'timings'> | null;
+  /** True for the first answer of a long song: `segments` are the ten spread over it. */
+  quick?: boolean;
 }
 
 /** What `classify` takes: a file, its bytes, or decoded audio. */
@@ -137,6 +142,9 @@ export interface BatchOptions {
   signal?: AbortSignal;
   /** Songs in flight at once (default 2: one decodes while the worker classifies another). */
   concurrency?: number;
+  /** Classify only the ten segments spread over each song, as `classify --quick` does
+   *  (default false): much faster on long songs. */
+  quick?: boolean;
 }
 
 /** Why a song could not be classified. */

@@ -15,6 +15,8 @@ export interface ElementProgress {
   total: number;
   genre: string | null;
   segments: SegmentVerdict[];
+  /** True for the first answer of a long song, from the ten segments spread over it. */
+  quick: boolean;
 }
 
 /** `genre-error`: what the widget shows, and why where known. */

@@ -172,6 +172,29 @@ impl FeatureExtractor {
     }
 }
 
+impl FeatureExtractor {
+    /// The features of every piece of `plan`, cut from `song` (mono, the whole song at
+    /// its own rate): [`spread_song`](Self::spread_song) without resampling the song.
+    pub fn spread_song_pieces(
+        &mut self,
+        plan: &SpreadPlan,
+        song: &[f32],
+    ) -> Result<Vec<SegmentFeatures>, SpreadError> {
+        plan.pieces
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                let samples = song.get(p.from..p.to).ok_or(SpreadError::PieceLength {
+                    piece: k,
+                    expected: p.to - p.from,
+                    got: song.len().saturating_sub(p.from),
+                })?;
+                self.spread_piece(plan, k, samples)
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,12 +219,10 @@ mod tests {
         assert_eq!(plan.song_samples, whole.len());
         assert_eq!(plan.pieces.len(), expected.len());
         let mut worst = 0.0f32;
-        for (k, piece) in plan.pieces.iter().enumerate() {
-            let got = extractor
-                .spread_piece(&plan, k, &song[piece.from..piece.to])
-                .unwrap();
-            assert_eq!(got.span, expected[k].span);
-            worst = worst.max(max_difference(&got, &expected[k]));
+        let got = extractor.spread_song_pieces(&plan, &song).unwrap();
+        for (got, expected) in got.iter().zip(&expected) {
+            assert_eq!(got.span, expected.span);
+            worst = worst.max(max_difference(got, expected));
         }
         worst
     }

@@ -6,11 +6,11 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use genre_classifier::audio::SILENCE_MESSAGE;
-use genre_classifier::audio::decode::load_clip;
+use genre_classifier::audio::decode::{decode_file, load_clip};
 use genre_classifier::audio::sniff::{SNIFF_BYTES, Sniffed, sniff};
+use genre_classifier::audio::{SILENCE_MESSAGE, SILENCE_PEAK, check_finite};
 use genre_classifier::features::{
-    FeatureExtractor, MusicEvidence, NOT_MUSIC_MESSAGE, QUICK_SEGMENTS,
+    FeatureExtractor, MusicEvidence, NOT_MUSIC_MESSAGE, QUICK_SEGMENTS, SegmentFeatures, SpreadPlan,
 };
 use genre_classifier::inference::{Classification, Classifier};
 use genre_classifier::library::Entry;
@@ -70,16 +70,11 @@ impl Job<'_> {
         path: &Path,
         extractor: &mut FeatureExtractor,
     ) -> Result<(Classification, f64)> {
-        let clip = load_clip(path, extractor.settings().sample_rate)?;
-        if clip.is_silent() {
-            bail!("{} is {SILENCE_MESSAGE}", path.display());
-        }
-        let segments = if self.quick {
-            extractor.spread_song(&clip.samples, QUICK_SEGMENTS)
+        let (segments, seconds) = if self.quick {
+            spread_segments_of(path, extractor)?
         } else {
-            extractor.song(&clip.samples)
-        }
-        .with_context(|| path.display().to_string())?;
+            all_segments_of(path, extractor)?
+        };
         let mut evidence = MusicEvidence::default();
         for segment in &segments {
             evidence.add_features(&segment.features, extractor.settings());
@@ -91,8 +86,50 @@ impl Job<'_> {
             .classifier
             .classify(&segments)
             .with_context(|| path.display().to_string())?;
-        Ok((result, clip.seconds()))
+        Ok((result, seconds))
     }
+}
+
+/// Every segment of the song at `path`, and its length in seconds.
+fn all_segments_of(
+    path: &Path,
+    extractor: &mut FeatureExtractor,
+) -> Result<(Vec<SegmentFeatures>, f64)> {
+    let clip = load_clip(path, extractor.settings().sample_rate)?;
+    if clip.is_silent() {
+        bail!("{} is {SILENCE_MESSAGE}", path.display());
+    }
+    let segments = extractor
+        .song(&clip.samples)
+        .with_context(|| path.display().to_string())?;
+    Ok((segments, clip.seconds()))
+}
+
+/// Quick mode: the [`QUICK_SEGMENTS`] segments spread over the song at `path`, computed
+/// from short pieces of it (as the page does), and its length in seconds.
+fn spread_segments_of(
+    path: &Path,
+    extractor: &mut FeatureExtractor,
+) -> Result<(Vec<SegmentFeatures>, f64)> {
+    let decoded = decode_file(path)?;
+    let context = || path.display().to_string();
+    check_finite(&decoded.mono, 0, decoded.sample_rate).with_context(context)?;
+    if decoded.mono.iter().all(|s| s.abs() < SILENCE_PEAK) {
+        bail!("{} is {SILENCE_MESSAGE}", path.display());
+    }
+    let settings = extractor.settings();
+    let plan = SpreadPlan::new(
+        decoded.mono.len(),
+        decoded.sample_rate,
+        settings,
+        QUICK_SEGMENTS,
+    )
+    .with_context(context)?;
+    let seconds = plan.song_samples as f64 / f64::from(settings.sample_rate);
+    let segments = extractor
+        .spread_song_pieces(&plan, &decoded.mono)
+        .with_context(context)?;
+    Ok((segments, seconds))
 }
 
 /// Why the file at `path` is not audio by its first bytes, or `None` if it may be. A file
