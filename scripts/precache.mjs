@@ -4,7 +4,7 @@
 //   node scripts/precache.mjs [WWW_DIR]
 // Nothing here is a hand-kept list: the page's files are found by their place in www/, the
 // packages by their folder, and the default model is the first the wasm package ships.
-//   files    the page (index.html, its scripts, styles, manifest and icons, and batch/,
+//   files    the page (index.html, its scripts, styles, manifest and icons, and batch/, train/,
 //            which it loads when many songs arrive) and the default
 //            model: fetched when the service worker installs
 //   simd     pkg/ and pkg-decode/: also fetched at install where the browser has wasm SIMD
@@ -54,7 +54,7 @@ export async function precacheList(www) {
     .filter((f) => existsSync(path.join(www, f)));
   const shipped = [`models/${model}/card.json`, `models/${model}/model.bpk`];
   const list = {
-    files: hashed(www, [...page, ...filesIn(www, 'element'), ...filesIn(www, 'batch'), ...filesIn(www, 'icons'), ...shipped]),
+    files: hashed(www, [...page, ...filesIn(www, 'element'), ...filesIn(www, 'batch'), ...filesIn(www, 'train'), ...filesIn(www, 'icons'), ...shipped]),
     simd: hashed(www, [...filesIn(www, 'pkg'), ...filesIn(www, 'pkg-decode')]),
     plain: hashed(www, filesIn(www, 'pkg-plain')),
     models: hashed(www, modelFiles),

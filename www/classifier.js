@@ -210,8 +210,10 @@ export class Classifier {
     this.lastSong = null;
   }
 
-  /** Switches to another model (loaded once per page); resolves to its card. */
+  /** Switches to another model (loaded once per page): a shipped model's name, a folder
+   *  URL, or a model `trainModel` made; resolves to its card. */
   async setModel(model) {
+    if (typeof model?.load === 'function') model = await model.load(this.engine);
     const card = await this.engine.loadModel(model);
     this.model = model;
     this.card = card;
@@ -249,14 +251,25 @@ export class Classifier {
     });
   }
 
+  /** Trains a model on your own labelled songs (`{ label: [File | Blob] }`) over this
+   *  model's backbone; see train/trainer.js (loaded on first use). Resolves to a model
+   *  with its `card`, `report` and `files()`, which `setModel` takes. */
+  async trainModel(examples, options) {
+    const { trainModel } = await import('./train/trainer.js');
+    return trainModel(this, examples, options);
+  }
+
   /** Decoded audio at the features' rate from what `classify` takes: a batch decodes one
    *  song while the worker classifies another, then passes the audio to `analyse`. */
   decode(input) { return decode(this.engine, input, this.settings.sample_rate); }
 
   /** Like classify, with everything the widget draws: `{ result, model, info, timings,
    *  peaks, features (chunks of segments), channels, wasmBytes }`. With `keep: false` the
-   *  worker lets the song go at once (a batch), and the last song stays the one kept. */
-  async analyse(input, { onProgress, onDecoded, signal, keep = true, quick = keep ? 'first' : null } = {}) {
+   *  worker lets the song go at once (a batch), and the last song stays the one kept.
+   *  `quick`: 'first' (a first answer from ten spread segments; the default when kept),
+   *  'only' (just those, as `classify --quick`) or null; `embeddings: true` adds the
+   *  segments' embeddings (`embeddings`, `embeddingKey`), to train a head on. */
+  async analyse(input, { onProgress, onDecoded, signal, keep = true, quick = keep ? 'first' : null, embeddings = false } = {}) {
     const start = performance.now();
     if (signal?.aborted) throw cancelled();
     const audio = await decode(this.engine, input, this.settings.sample_rate);
@@ -264,12 +277,13 @@ export class Classifier {
     const decodeMs = performance.now() - start;
     onDecoded?.(audio);
     if (keep && this.lastSong !== null) this.forget();
-    const song = await this.stream(audio, { onProgress, signal, start, quick });
+    const song = await this.stream(audio, { onProgress, signal, start, quick, embeddings });
     if (keep) this.lastSong = song.id;
     else this.engine.worker.postMessage({ type: MSG.FORGET, id: song.id });
     return {
       result: song.result, model: song.model, info: song.info, peaks: song.peaks, features: song.features,
       channels: audio.sourceChannels ?? audio.numberOfChannels, wasmBytes: song.wasmBytes,
+      embeddings: song.embeddings, embeddingKey: song.embeddingKey,
       timings: {
         decodeMs, featureMs: song.featureMs, classifyMs: song.classifyMs, firstSegmentMs: song.firstSegmentMs,
         firstAnswerMs: song.firstAnswerMs,
@@ -282,7 +296,7 @@ export class Classifier {
   /** Sends decoded `audio` to the worker, a chunk each time it asks for one, and passes on
    *  its progress. Resolves to the worker's 'done' message with the song's `info`, its
    *  features (`features`, the chunks of segments as they came) and when the first segment's verdict arrived (ms after `start`). */
-  stream(audio, { onProgress, signal, start, quick }) {
+  stream(audio, { onProgress, signal, start, quick, embeddings }) {
     const { engine } = this;
     return new Promise((resolve, reject) => {
       let sent = 0;
@@ -300,7 +314,7 @@ export class Classifier {
         stop(cancelled());
       };
       const id = engine.request({
-        type: MSG.BEGIN, model: this.model, totalSamples: audio.length, sampleRate: audio.sampleRate, quick,
+        type: MSG.BEGIN, model: this.model, totalSamples: audio.length, sampleRate: audio.sampleRate, quick, embeddings,
       }, (data) => {
         switch (data.type) {
           case MSG.SONG: info = data.info; break;

@@ -42,7 +42,7 @@ function analysisOf({ info, result, model, timings, wasmBytes, features }) {
 
 // A Web Worker has no HTMLElement: there the class is defined on a stand-in, and not registered.
 export class GenreClassifierElement extends (globalThis.HTMLElement ?? class {}) {
-  static get observedAttributes() { return ['model', 'live']; }
+  static get observedAttributes() { return ['model', 'live', 'train']; }
 
   constructor() {
     super();
@@ -82,6 +82,7 @@ export class GenreClassifierElement extends (globalThis.HTMLElement ?? class {})
 
   attributeChangedCallback(name, old, value) {
     if (name === 'model' && old !== value && this.classifier && value) this.useModel(value);
+    if (name === 'train') this.ui.trainOpen.hidden = value === null;
     if (name === 'live') {
       this.ui.listen.hidden = value === null;
       if (value === null) this.liveMode.stop();
@@ -134,6 +135,7 @@ export class GenreClassifierElement extends (globalThis.HTMLElement ?? class {})
     const busy = () => this.songProgress.job !== null;
     if (this.view.song && !busy()) this.songProgress.show(`Loading model “${model}”…`);
     try {
+      if (model.startsWith('trained:')) await (await import('./train/trainer.js')).loadStored(this.classifier.engine, model);
       await this.classifier.setModel(model);
     } catch (e) {
       this.modelChoice.show(previous);
@@ -147,6 +149,15 @@ export class GenreClassifierElement extends (globalThis.HTMLElement ?? class {})
     if (this.view.song) return this.rerun();
     this.songProgress.hide();
     this.setState('idle');
+  }
+
+  /** "Train your own" (the `train` attribute): its view, loaded the first time it opens.
+   *  Resolves to the view (`element.training`, for tests and the curious). */
+  async openTraining() {
+    this.trainingLoading ??= import('./train/train-view.js').then(({ TrainView }) => (this.training = new TrainView(this.shadowRoot, this)));
+    const view = await this.trainingLoading;
+    view.section.hidden = false;
+    return view;
   }
 
   /** Loads `model` when no model has loaded yet (the first one failed): starts over with it. */
@@ -320,6 +331,7 @@ export class GenreClassifierElement extends (globalThis.HTMLElement ?? class {})
       ui.file.value = '';
     });
     ui.chooseFolder.addEventListener('click', () => ui.folder.click());
+    ui.trainOpen.addEventListener('click', () => this.openTraining());
     ui.folder.addEventListener('change', () => {
       this.take({ files: filesFromInput(ui.folder), folders: 1 });
       ui.folder.value = '';

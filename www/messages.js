@@ -3,10 +3,11 @@
 //
 // classifier → worker
 //   { type: 'model', id, model }               load (once) a model: a shipped name or a folder URL
-//   { type: 'begin', id, model, totalSamples, sampleRate, quick }  a song of that many samples per
-//                                              channel; quick: 'first' (a first answer from ten
-//                                              segments spread over it, then the whole song),
-//                                              'only' (just those: a quick scan) or absent
+//   { type: 'begin', id, model, totalSamples, sampleRate, quick, embeddings }  a song of that many
+//                                              samples per channel; quick: 'first' (a first answer
+//                                              from ten segments spread over it, then the whole
+//                                              song), 'only' (just those: a quick scan) or absent;
+//                                              embeddings: send the segments' embeddings with 'done'
 //   { type: 'piece-audio', id, pieces }        the pieces asked for: a Float32Array per channel each
 //   { type: 'chunk', id, channels, last }      the next Float32Array per channel (buffers transferred)
 //   { type: 'rerun', id, song, model }         the finished song `song` again, with another model
@@ -15,6 +16,11 @@
 //   { type: 'listen', id, model, sampleRate, port }  live mode: mono frames at sampleRate arrive
 //                                              on `port` (from the AudioWorklet)
 //   { type: 'stop', id }                       end live mode
+//   { type: 'add-model', id, model, card, weights }  a model from its files (trained in the page)
+//   { type: 'train', id, model, labels, songs, name }  a head for `labels` on `model`'s backbone
+//                                              from songs' embeddings ([{ label, embeddings }])
+//   { type: 'train-cancel', id }               stop training job `id`
+//   { type: 'train-limits', id }               what training allows (answered in kind: { limits })
 // worker → classifier
 //   { type: 'ready', settings, shippedModels, messages }  the wasm is running; the extractor's
 //                                              feature settings; the shipped models [{ name, label }],
@@ -33,8 +39,9 @@
 //                                              far, the verdicts of those just done, the verdict
 //                                              of all done so far ({ genre, probabilities, tags },
 //                                              from Rust); wasm memory size
-//   { type: 'done', id, result, peaks, model, featureMs, classifyMs, helperPatches, wasmBytes }
-//                                              the song's verdict (as `classify --json`, without file)
+//   { type: 'done', id, result, peaks, model, featureMs, classifyMs, helperPatches, wasmBytes,
+//     embeddings?, embeddingKey? }             the song's verdict (as `classify --json`, without
+//                                              file); its segments' embeddings when asked for
 //   { type: 'result', id, model, result, classifyMs }  the answer to 'rerun'
 //   { type: 'silent', id, message }            the song is silent: there is no genre to tell
 //   { type: 'not-music', id, message }         the song does not sound like music (a tone,
@@ -44,6 +51,9 @@
 //                                              (`result`; null when quiet, or when the last few
 //                                              windows did not sound like music: `notMusic` says
 //                                              why) and the worker's time so far
+//   { type: 'train-progress', id, stage, done, total, finished }  a training step
+//   { type: 'trained', id, card, weights, report }  the trained model's files and its
+//                                              cross-validated report
 //   { type: 'error', id, model, message }      a message for the person, naming the problem
 export const MSG = Object.freeze({
   MODEL: 'model',
@@ -69,4 +79,10 @@ export const MSG = Object.freeze({
   SILENT: 'silent',
   NOT_MUSIC: 'not-music',
   ERROR: 'error',
+  ADD_MODEL: 'add-model',
+  TRAIN: 'train',
+  TRAIN_CANCEL: 'train-cancel',
+  TRAIN_LIMITS: 'train-limits',
+  TRAIN_PROGRESS: 'train-progress',
+  TRAINED: 'trained',
 });

@@ -176,23 +176,51 @@ function loadModel(model) {
     const loading = (async () => {
       await ready;
       const [card, weights] = await downloadModel(modelFiles(model));
-      const loaded = new GenreModel(card, weights);
-      try {
-        checkFeatures(loaded, card);
-      } catch (e) {
-        loaded.free();
-        throw e;
-      }
-      // A backbone's patches are worth sharing with helper workers of their own; the
-      // model counts as loaded once they have loaded it too (or failed to, or 10 s).
-      const pool = loaded.hasBackbone() ? new EmbedPool(wasmModule, card, weights) : null;
-      await pool?.settled(10_000);
-      return { model: loaded, card: loaded.card(), pool };
+      return modelFromFiles(card, weights);
     })();
     models.set(model, loading);
     loading.catch(() => models.delete(model));  // a failed load may be retried
   }
   return models.get(model);
+}
+
+/** A model from its card (text) and weights (bytes), checked against this build's
+ *  features, with its helper workers; its files are kept (a trained head reuses them). */
+async function modelFromFiles(card, weights) {
+  const loaded = new GenreModel(card, weights);
+  try {
+    checkFeatures(loaded, card);
+  } catch (e) {
+    loaded.free();
+    throw e;
+  }
+  // A backbone's patches are worth sharing with helper workers of their own; the
+  // model counts as loaded once they have loaded it too (or failed to, or 10 s).
+  const pool = loaded.hasBackbone() ? new EmbedPool(wasmModule, card, weights) : null;
+  await pool?.settled(10_000);
+  return { model: loaded, card: loaded.card(), pool, files: { card, weights } };
+}
+
+/** A model given as files (trained in the page, or opened from disk), under `model`. */
+async function addModel({ id, model, card, weights }) {
+  await ready;
+  const loading = modelFromFiles(card, new Uint8Array(weights));
+  models.set(model, loading);
+  loading.catch(() => models.delete(model));
+  try {
+    postMessage({ type: MSG.MODEL, id, model, card: (await loading).card });
+  } catch (e) {
+    throw new Error(`Model “${model}” could not be loaded: ${e.message ?? e}`);
+  }
+}
+
+/** "Train your own": the training half, loaded the first time it is asked for. */
+let training = null;
+const trainingModule = () => { training ??= import('./train/train-worker.js'); return training; };
+
+async function train(data) {
+  const { files } = await modelOrError(data.model);
+  await (await trainingModule()).train({ ...data, base: files }, postMessage);
 }
 
 /** The build's extractor for the card's kind of feature (with the card's segment
@@ -252,7 +280,7 @@ function embed(p, features) {
   return p.embedder ? p.embedder.embed(features) : features;
 }
 
-async function begin({ id, model, totalSamples, sampleRate, quick }) {
+async function begin({ id, model, totalSamples, sampleRate, quick, embeddings = false }) {
   const { model: loaded, card } = await modelOrError(model);
   // A song of ten segments or fewer is heard whole either way.
   let pass = quick ? new QuickSong(card.features, totalSamples, sampleRate) : null;
@@ -261,12 +289,14 @@ async function begin({ id, model, totalSamples, sampleRate, quick }) {
     pass = null;
   }
   if (pass && quick === 'only') {
-    beginQuick(id, { model, only: true, segments: 0, featureMs: 0, classifyMs: 0, helperPatches: 0 }, pass);
+    beginQuick(id, {
+      model, only: true, segments: 0, featureMs: 0, classifyMs: 0, helperPatches: 0, withEmbeddings: embeddings,
+    }, pass);
     return;
   }
   let song;
   try {
-    song = streamedSong(model, loaded, card, totalSamples, sampleRate);
+    song = { ...streamedSong(model, loaded, card, totalSamples, sampleRate), withEmbeddings: embeddings };
   } catch (e) {
     pass?.free();
     throw e;
@@ -362,15 +392,17 @@ function finishQuick(id, song, loaded, embeddings) {
     return;
   }
   const accumulator = loaded.model.newSong(starts);
+  const all = concat(embeddings);
   let result;
   try {
-    accumulator.add(0, concat(embeddings));
+    accumulator.add(0, all);
     result = accumulator.result();
   } finally {
     accumulator.free();
   }
   postMessage({
     type: MSG.DONE, id, result, peaks: new Float32Array(0), model: song.model, quick: true,
+    ...(song.withEmbeddings ? { embeddings: all, embeddingKey: loaded.model.embeddingKey() } : {}),
     wasmBytes: wasm.memory.buffer.byteLength, featureMs: song.featureMs, classifyMs: song.classifyMs,
     helperPatches: song.helperPatches,
   });
@@ -462,8 +494,10 @@ async function chunk({ id, channels, last }) {
   song.accumulator.free();
   song.accumulator = null;
   song.done = true;
+  const [kept] = song.pipelines;
   postMessage({
     type: MSG.DONE, id, result, peaks, model: song.model, wasmBytes,
+    ...(song.withEmbeddings ? { embeddings: kept.embeddings[0].slice(), embeddingKey: kept.key } : {}),
     featureMs: song.featureMs, classifyMs: song.classifyMs, helperPatches: song.helperPatches,
   }, [peaks.buffer]);
 }
@@ -565,6 +599,10 @@ onmessage = async ({ data }) => {
       case MSG.DECODE: await decode(data); break;
       case MSG.LISTEN: await listen(data); break;
       case MSG.STOP: stop(data.id); break;
+      case MSG.ADD_MODEL: await addModel(data); break;
+      case MSG.TRAIN: await train(data); break;
+      case MSG.TRAIN_CANCEL: (await trainingModule()).cancel(data.id); break;
+      case MSG.TRAIN_LIMITS: postMessage({ type: MSG.TRAIN_LIMITS, id: data.id, limits: await (await trainingModule()).limits() }); break;
     }
   } catch (e) {
     if ([MSG.BEGIN, MSG.CHUNK, MSG.PIECE_AUDIO].includes(data.type)) forget(data.id);

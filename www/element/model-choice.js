@@ -14,15 +14,17 @@ export class ModelChoice {
   constructor(select) {
     this.select = select;
     this.shipped = [];   // [{ name, label }] of the shipped models, the default first (from the worker)
+    this.trained = [];   // names of the models trained in this browser (the train view lists them)
   }
 
   /** The model used when none is given or remembered: the first shipped one. */
   get defaultModel() { return this.shipped[0]?.name; }
 
-  /** Lists the shipped models in the selector, and `chosen` as a custom one if it is not
-   *  one of them; selects `chosen`. */
+  /** Lists the shipped models and those trained here in the selector, and `chosen` as a
+   *  custom one if it is none of them; selects `chosen`. */
   show(chosen) {
-    const options = this.shipped.some((m) => m.name === chosen) ? this.shipped : [...this.shipped, { name: chosen, label: `custom: ${chosen}` }];
+    const known = [...this.shipped, ...this.trained.map((name) => ({ name: `trained:${name}`, label: `yours: ${name}` }))];
+    const options = known.some((m) => m.name === chosen) ? known : [...known, { name: chosen, label: `custom: ${chosen}` }];
     this.select.replaceChildren(...options.map(({ name, label }) => new Option(label, name, false, name === chosen)));
   }
 

@@ -2,6 +2,7 @@
 
 const TEMPLATE = `
 <div class="toolbar">
+  <button id="train-open" type="button" hidden>Train your own</button>
   <button id="listen" type="button" hidden aria-pressed="false">Listen</button>
   <label class="model-choice">Model <select id="model"></select></label>
 </div>
