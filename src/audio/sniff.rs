@@ -35,8 +35,11 @@ enum Kind {
     Other(&'static str),
 }
 
-/// Signatures, tried in order: the byte strings each at its offset, and what they say.
-const SIGNATURES: [(&[(usize, &[u8])], Kind); 20] = [
+/// Byte strings that a signature needs, each at its offset.
+type Parts = &'static [(usize, &'static [u8])];
+
+/// Signatures, tried in order: their byte strings, and what they say.
+const SIGNATURES: [(Parts, Kind); 20] = [
     (&[(0, b"RIFF"), (8, b"WAVE")], Kind::Audio("wav")),
     (&[(0, b"RF64"), (8, b"WAVE")], Kind::Audio("wav")),
     (&[(0, b"FORM"), (8, b"AIFF")], Kind::Audio("aiff")),
