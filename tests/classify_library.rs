@@ -114,10 +114,13 @@ fn folders_are_walked_in_order_and_non_audio_files_skipped_with_a_reason() {
     assert_eq!(files, expected, "{err}");
     let notes = music.join("notes.txt").display().to_string();
     assert!(
-        err.contains(&format!("skipped: {notes}: not audio: text")),
+        err.contains(&format!("skipped: {notes}: not audio: it is text")),
         "{err}"
     );
-    assert!(err.contains("cover.png: not audio: a PNG image"), "{err}");
+    assert!(
+        err.contains("cover.png: not audio: it is a PNG image"),
+        "{err}"
+    );
     assert!(
         err.contains("3 songs classified, 2 files skipped (not audio)"),
         "{err}"

@@ -64,7 +64,7 @@ test('the first bytes tell audio from other files', () => {
   assert.match(sniff(bytes('%PDF-1.7')).reason, /PDF/);
   assert.match(sniff(Buffer.from('#EXTM3U\nsong.mp3\n')).reason, /text/);
   assert.match(sniff(new Uint8Array(0)).reason, /empty/);
-  assert.match(sniff(Uint8Array.of(1, 2, 3, 4, 5, 200, 7)).reason, /not a kind of audio file/);
+  assert.match(sniff(Uint8Array.of(1, 2, 3, 4, 5, 200, 7)).reason, /not a known kind of audio file/);
 });
 
 test('CSV fields are quoted where they must be', () => {
