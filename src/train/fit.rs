@@ -123,27 +123,6 @@ pub struct Fitted {
     pub best_epoch: usize,
 }
 
-/// Loss weights `(n / (classes × n_c))^power`: power 1 gives every class the same total
-/// weight, 0.5 meets halfway between that and the data's own proportions (0: unweighted).
-/// Classes absent from `labels` get weight 0.
-pub fn balanced_class_weights(labels: &[usize], classes: usize, power: f32) -> Vec<f32> {
-    let mut counts = vec![0usize; classes];
-    for &l in labels {
-        counts[l] += 1;
-    }
-    let present = counts.iter().filter(|&&c| c > 0).count().max(1);
-    counts
-        .iter()
-        .map(|&c| {
-            if c == 0 {
-                0.0
-            } else {
-                (labels.len() as f32 / (present as f32 * c as f32)).powf(power)
-            }
-        })
-        .collect()
-}
-
 /// A draw from Beta(α, α), 0 < α ≤ 1, by Jöhnk's method, which accepts at least half of
 /// its tries in that range (written here because the rand_distr release that has Beta
 /// needs a newer rand than burn's). Larger α are treated as 1.
