@@ -32,6 +32,9 @@ const BETA_2: f32 = 0.999;
 const EPSILON: f32 = 1e-7;
 /// The smallest probability the validation loss takes the logarithm of (the trainer's).
 const MIN_PROBABILITY: f64 = 1e-12;
+/// Training rows per pass over the weights: each pass reads a class's weights and
+/// gradients once for this many rows rather than once a row. The sums are the same.
+const BLOCK: usize = 4;
 
 /// Why a head could not be fitted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -286,6 +289,88 @@ impl LinearHead {
     }
 }
 
+/// The head as the fit keeps it: weights `[classes, inputs]`, so that a logit is one dot
+/// product over a row and its gradient one `a·x + y` over a row, both of which the
+/// compiler turns into SIMD (with burn's `[inputs, classes]` layout and 10 classes, a fit
+/// took 1.5 times as long).
+#[derive(Debug, Clone)]
+struct ClassMajor {
+    inputs: usize,
+    classes: usize,
+    /// `[classes, inputs]`, row-major.
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl ClassMajor {
+    /// All zeros.
+    fn zeros(inputs: usize, classes: usize) -> Self {
+        Self {
+            inputs,
+            classes,
+            weight: vec![0.0; inputs * classes],
+            bias: vec![0.0; classes],
+        }
+    }
+
+    /// The logits of each of `rows` into `out`, one after the other; one pass over the
+    /// weights for all of them.
+    fn block_logits(&self, rows: &[&[f32]], out: &mut [f32]) {
+        let classes = self.classes;
+        for logits in out.chunks_exact_mut(classes).take(rows.len()) {
+            logits.copy_from_slice(&self.bias);
+        }
+        for (k, weights) in self.weight.chunks_exact(self.inputs).enumerate() {
+            for (logits, row) in out.chunks_exact_mut(classes).zip(rows) {
+                logits[k] += dot(weights, row);
+            }
+        }
+    }
+
+    /// The same head in burn's layout.
+    fn into_head(self) -> LinearHead {
+        let (inputs, classes) = (self.inputs, self.classes);
+        let mut weight = vec![0.0; inputs * classes];
+        for (k, weights) in self.weight.chunks_exact(inputs).enumerate() {
+            for (i, &w) in weights.iter().enumerate() {
+                weight[i * classes + k] = w;
+            }
+        }
+        LinearHead {
+            inputs,
+            classes,
+            weight,
+            bias: self.bias,
+        }
+    }
+}
+
+/// `Σ a·b` in eight interleaved partial sums (a fixed order, the same on every target,
+/// that SIMD can run), then the sums pairwise and the tail.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = a8
+        .remainder()
+        .iter()
+        .zip(b8.remainder())
+        .fold(0.0, |sum, (x, y)| sum + x * y);
+    for (x, y) in a8.zip(b8) {
+        for j in 0..8 {
+            lanes[j] += x[j] * y[j];
+        }
+    }
+    let [l0, l1, l2, l3, l4, l5, l6, l7] = lanes;
+    (((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7))) + tail
+}
+
+/// `y += a·x`.
+fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+    for (y, &x) in y.iter_mut().zip(x) {
+        *y += a * x;
+    }
+}
+
 /// Softmax of `z` in place; returns the log of the normaliser, `ln Σ exp z`.
 fn softmax_in_place(z: &mut [f32]) -> f32 {
     let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -338,7 +423,7 @@ pub fn fit_linear_head(
     check_inputs(train, valid, class_weights, options)?;
     let mut fitter = Fitter::new(train.width, class_weights, options);
     let mut order: Vec<usize> = (0..train.len()).collect();
-    let mut best: Option<(f64, usize, LinearHead)> = None;
+    let mut best: Option<(f64, usize, ClassMajor)> = None;
     let mut history = Vec::new();
     for epoch in 1..=options.max_epochs {
         let (train_loss, train_accuracy) = fitter.epoch(train, &mut order);
@@ -371,7 +456,7 @@ pub fn fit_linear_head(
     }
     let (_, best_epoch, head) = best.unwrap_or((f64::NAN, 0, fitter.head));
     Ok(FittedHead {
-        head,
+        head: head.into_head(),
         history,
         best_epoch,
     })
@@ -416,14 +501,14 @@ fn check_inputs(
 
 /// Unweighted mean negative log-likelihood and accuracy of `head` on `rows` (NaN for
 /// no rows), as the trainer's validation computes them.
-fn evaluate(head: &LinearHead, rows: &HeadRows) -> (f64, f64) {
+fn evaluate(head: &ClassMajor, rows: &HeadRows) -> (f64, f64) {
     if rows.is_empty() {
         return (f64::NAN, f64::NAN);
     }
     let mut z = vec![0.0; head.classes];
     let (mut loss, mut hits) = (0.0f64, 0usize);
     for (i, &label) in rows.labels.iter().enumerate() {
-        head.logits_into(rows.row(i), &mut z);
+        head.block_logits(&[rows.row(i)], &mut z);
         softmax_in_place(&mut z);
         loss -= libm::log(f64::from(z[label]).max(MIN_PROBABILITY));
         hits += usize::from(argmax(&z) == label);
@@ -466,14 +551,14 @@ impl Moments {
 struct Fitter<'a> {
     options: &'a HeadFitOptions,
     class_weights: &'a [f32],
-    head: LinearHead,
+    head: ClassMajor,
     grad_weight: Vec<f32>,
     grad_bias: Vec<f32>,
     adam_weight: Moments,
     adam_bias: Moments,
     /// β₁ᵗ and β₂ᵗ after `t` steps.
     beta_powers: (f32, f32),
-    /// Scratch: one row's logits, then probabilities, then loss gradient.
+    /// Scratch: a block's logits, then probabilities, then loss gradients.
     z: Vec<f32>,
     rng: SplitMix64,
 }
@@ -485,13 +570,13 @@ impl<'a> Fitter<'a> {
         Self {
             options,
             class_weights,
-            head: LinearHead::zeros(inputs, classes),
+            head: ClassMajor::zeros(inputs, classes),
             grad_weight: vec![0.0; inputs * classes],
             grad_bias: vec![0.0; classes],
             adam_weight: Moments::new(inputs * classes),
             adam_bias: Moments::new(classes),
             beta_powers: (1.0, 1.0),
-            z: vec![0.0; classes],
+            z: vec![0.0; BLOCK * classes],
             rng: SplitMix64(options.seed),
         }
     }
@@ -521,6 +606,8 @@ impl<'a> Fitter<'a> {
     /// The gradients of the class-weighted mean cross-entropy over the rows `chunk`
     /// (`Σ w·nll / Σ w`, as burn's `CrossEntropyLoss` with weights): the batch's loss and
     /// how many rows it got right. A batch whose classes all weigh 0 has no gradient.
+    /// Rows go [`BLOCK`] at a time through the weights, with every sum taken in the
+    /// order of `chunk`, as row by row.
     fn gradients(&mut self, train: &HeadRows, chunk: &[usize]) -> (f64, usize) {
         self.grad_weight.fill(0.0);
         self.grad_bias.fill(0.0);
@@ -528,28 +615,33 @@ impl<'a> Fitter<'a> {
         let total: f32 = chunk.iter().map(|&r| weights[train.labels[r]]).sum();
         let (mut loss, mut hits) = (0.0f64, 0usize);
         let classes = self.head.classes;
-        for &r in chunk {
-            let (x, y) = (train.row(r), train.labels[r]);
-            let z = &mut self.z;
-            self.head.logits_into(x, z);
-            hits += usize::from(argmax(z) == y);
-            if total <= 0.0 {
-                continue;
+        for block in chunk.chunks(BLOCK) {
+            let mut rows: [&[f32]; BLOCK] = [&[]; BLOCK];
+            for (slot, &r) in rows.iter_mut().zip(block) {
+                *slot = train.row(r);
             }
-            let logit = z[y];
-            let log_normaliser = softmax_in_place(z);
-            let share = weights[y] / total;
-            loss += f64::from(share) * f64::from(log_normaliser - logit);
-            // d loss / d logits = share · (p − onehot(y)).
-            z[y] -= 1.0;
-            z.iter_mut().for_each(|g| *g *= share);
-            for (g, &d) in self.grad_bias.iter_mut().zip(z.iter()) {
-                *g += d;
-            }
-            for (&xi, g) in x.iter().zip(self.grad_weight.chunks_exact_mut(classes)) {
-                for (g, &d) in g.iter_mut().zip(z.iter()) {
-                    *g += xi * d;
+            let rows = &rows[..block.len()];
+            let z = &mut self.z[..block.len() * classes];
+            self.head.block_logits(rows, z);
+            for (z, &r) in z.chunks_exact_mut(classes).zip(block) {
+                let y = train.labels[r];
+                hits += usize::from(argmax(z) == y);
+                if total <= 0.0 {
+                    continue;
                 }
+                let logit = z[y];
+                let log_normaliser = softmax_in_place(z);
+                let share = weights[y] / total;
+                loss += f64::from(share) * f64::from(log_normaliser - logit);
+                // d loss / d logits = share · (p − onehot(y)).
+                z[y] -= 1.0;
+                z.iter_mut().for_each(|g| *g *= share);
+                for (g, &d) in self.grad_bias.iter_mut().zip(z.iter()) {
+                    *g += d;
+                }
+            }
+            if total > 0.0 {
+                accumulate_outer(&mut self.grad_weight, rows, z, classes);
             }
         }
         (loss, hits)
@@ -582,6 +674,28 @@ impl<'a> Fitter<'a> {
             .step(&mut head.weight, &self.grad_weight, factor, epsilon);
         self.adam_bias
             .step(&mut head.bias, &self.grad_bias, factor, epsilon);
+    }
+}
+
+/// Adds `Σ_r deltas[r] ⊗ rows[r]` (each row's `classes` logit gradients times its
+/// values) to `grad` (`[classes, inputs]`), in one pass over `grad`, rows in order: a
+/// whole block of four as one expression per value (the same sums as four `axpy`s, with
+/// a quarter of the loads and stores of `grad`).
+fn accumulate_outer(grad: &mut [f32], rows: &[&[f32]], deltas: &[f32], classes: usize) {
+    let inputs = grad.len() / classes.max(1);
+    for (k, g) in grad.chunks_exact_mut(inputs.max(1)).enumerate() {
+        let d = |r: usize| deltas[r * classes + k];
+        if let [x0, x1, x2, x3] = rows {
+            let (d0, d1, d2, d3) = (d(0), d(1), d(2), d(3));
+            let xs = x0.iter().zip(x1.iter()).zip(x2.iter().zip(x3.iter()));
+            for (g, ((a, b), (c, e))) in g.iter_mut().zip(xs) {
+                *g = (((*g + d0 * a) + d1 * b) + d2 * c) + d3 * e;
+            }
+        } else {
+            for (r, row) in rows.iter().enumerate() {
+                axpy(g, d(r), row);
+            }
+        }
     }
 }
 
@@ -676,6 +790,43 @@ mod tests {
                 .all(|r| r.valid_loss >= record.valid_loss)
         );
         assert!(fitted.history[0].train_loss > record.train_loss);
+    }
+
+    #[test]
+    fn blocked_gradients_are_those_of_one_row_at_a_time() {
+        let (values, labels) = clusters(&[4, 3], 5, 1.0, 11);
+        let train = HeadRows::new(&values, 5, &labels).unwrap();
+        let (weights, options) = ([1.0, 2.5], HeadFitOptions::default());
+        let mut fitter = Fitter::new(5, &weights, &options);
+        fitter.head.weight = (0..10).map(|i| (i as f32 - 4.5) / 7.0).collect();
+        fitter.head.bias = vec![0.1, -0.2];
+        let chunk = [6, 0, 3, 1, 5, 2, 4];
+        let (loss, hits) = fitter.gradients(&train, &chunk);
+        let total: f32 = chunk.iter().map(|&r| weights[labels[r]]).sum();
+        let (mut want_weight, mut want_bias) = (vec![0.0f32; 10], vec![0.0f32; 2]);
+        let (mut want_loss, mut want_hits) = (0.0f64, 0);
+        for &r in &chunk {
+            let (x, y) = (train.row(r), labels[r]);
+            let head = &fitter.head;
+            let mut z: Vec<f32> = (0..2)
+                .map(|k| head.bias[k] + dot(&head.weight[k * 5..(k + 1) * 5], x))
+                .collect();
+            want_hits += usize::from(argmax(&z) == y);
+            let logit = z[y];
+            let log_normaliser = softmax_in_place(&mut z);
+            let share = weights[y] / total;
+            want_loss += f64::from(share) * f64::from(log_normaliser - logit);
+            for (k, p) in z.iter().enumerate() {
+                let d = share * (p - f32::from(u8::from(k == y)));
+                want_bias[k] += d;
+                for (i, &xi) in x.iter().enumerate() {
+                    want_weight[k * 5 + i] += d * xi;
+                }
+            }
+        }
+        assert_eq!((loss, hits), (want_loss, want_hits));
+        assert_eq!(fitter.grad_bias, want_bias);
+        assert_eq!(fitter.grad_weight, want_weight);
     }
 
     #[test]
