@@ -175,7 +175,7 @@ pub fn flatten_rows(rows: &[Vec<f32>]) -> Result<(Vec<f32>, usize), HeadFitError
 /// Loss weights `(n / (classes × n_c))^power` of the classes of `labels`: power 1 gives
 /// every class the same total weight, 0.5 meets halfway between that and the data's own
 /// proportions (0: unweighted). Classes absent from `labels` get weight 0; labels not
-/// below `classes` are not counted.
+/// below `classes` are not counted. The power is `libm`'s, the same on every target.
 pub fn balanced_class_weights(labels: &[usize], classes: usize, power: f32) -> Vec<f32> {
     let mut counts = vec![0usize; classes];
     for &l in labels {
@@ -191,7 +191,7 @@ pub fn balanced_class_weights(labels: &[usize], classes: usize, power: f32) -> V
             if c == 0 {
                 0.0
             } else {
-                (n as f32 / (present as f32 * c as f32)).powf(power)
+                libm::powf(n as f32 / (present as f32 * c as f32), power)
             }
         })
         .collect()
@@ -827,6 +827,38 @@ mod tests {
         assert_eq!((loss, hits), (want_loss, want_hits));
         assert_eq!(fitter.grad_bias, want_bias);
         assert_eq!(fitter.grad_weight, want_weight);
+    }
+
+    /// The weights' bits of one small fit, pinned: the arithmetic is meant to be the
+    /// same on every target, so this test should pass unchanged when built for wasm.
+    /// A change to the loop's arithmetic changes the checksum (update it on purpose).
+    #[test]
+    fn a_small_fit_gives_the_same_bits_as_when_it_was_written() {
+        let (values, labels) = clusters(&[13, 9, 11], 17, 2.0, 12);
+        let (valid_values, valid_labels) = clusters(&[4, 4, 4], 17, 2.0, 13);
+        let train = HeadRows::new(&values, 17, &labels).unwrap();
+        let valid = HeadRows::new(&valid_values, 17, &valid_labels).unwrap();
+        let options = HeadFitOptions {
+            batch_size: 8,
+            max_epochs: 30,
+            patience: 5,
+            l2: 1e-3,
+            ..HeadFitOptions::default()
+        };
+        let weights = balanced_class_weights(&labels, 3, 0.5);
+        let fitted = fit(&train, &valid, &weights, &options);
+        let bytes: Vec<u8> = fitted
+            .head
+            .weight
+            .iter()
+            .chain(&fitted.head.bias)
+            .chain(&weights)
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        assert_eq!(
+            crate::card::sha256_hex(&bytes),
+            "4a5ec8c535774d790de7acfe7c0689bae5f8f1fe4b79247c3c47bfbd09ab53d0"
+        );
     }
 
     #[test]
