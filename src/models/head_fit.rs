@@ -21,9 +21,8 @@
 //! arithmetic is also the same on both targets: f32 loops in a fixed order (Rust never
 //! reorders or fuses float operations), `exp` and `ln` from `libm` rather than the
 //! platform's, beta powers by repeated multiplication, and an integer generator for the
-//! shuffles, so the same rows and seed should give the same weights bit for bit natively
-//! and in wasm (checked natively only, so far: a test pins one fit's checksum for a wasm
-//! run to compare with).
+//! shuffles, so the same rows and seed give the same weights bit for bit natively and in
+//! wasm, with or without SIMD (benches/head_fit_wasm.sh checks it in Node and times it).
 
 use crate::card::EpochRecord;
 
@@ -832,9 +831,9 @@ mod tests {
         assert_eq!(fitter.grad_weight, want_weight);
     }
 
-    /// The weights' bits of one small fit, pinned: the arithmetic is meant to be the
-    /// same on every target, so this test should pass unchanged when built for wasm.
-    /// A change to the loop's arithmetic changes the checksum (update it on purpose).
+    /// The weights' bits of one small fit, pinned: the arithmetic is the same on every
+    /// target (benches/head_fit_wasm.sh), so a change here is a change to the loop's
+    /// arithmetic (update the checksum on purpose).
     #[test]
     fn a_small_fit_gives_the_same_bits_as_when_it_was_written() {
         let (values, labels) = clusters(&[13, 9, 11], 17, 2.0, 12);
