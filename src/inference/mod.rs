@@ -6,9 +6,14 @@
 //! the features themselves) → [`Classifier::head`] (normalise, head, prior) → a
 //! [`SongAccumulator`] ([`Classifier::new_song`], [`Classifier::add_to_song`]) → the
 //! song's [`Classification`]. Embeddings are what a caller keeps per song.
+//!
+//! A model with a pretrained backbone also trains a model of other labels on its
+//! embeddings, in memory: [`Classifier::train_linear_head`] gives the new model's card
+//! and weights ([`ModelFiles`]).
 
 mod calibration;
 mod error;
+mod own_model;
 mod song;
 mod verdict;
 mod weights;
@@ -17,6 +22,9 @@ use burn::prelude::*;
 
 pub use calibration::{Calibration, DEFAULT_UNSURE_BELOW, scale_by_temperature};
 pub use error::ModelError;
+pub use own_model::{
+    HeadTraining, LabelledEmbeddings, MAX_LABEL_CHARS, MAX_OWN_LABELS, ModelFiles, OwnModelError,
+};
 pub use song::{SegmentOutput, SongAccumulator, TOP_TAGS};
 pub use verdict::{Classification, GenreProbabilities, SegmentVerdict, TagScore, argmax};
 pub use weights::{META_ARCHITECTURE, META_FEATURES, META_LABELS, META_WEIGHT_PRECISION};

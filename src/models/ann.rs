@@ -166,6 +166,47 @@ impl Ann {
         self
     }
 
+    /// A network without hidden layers whose output layer is `head`: logistic regression
+    /// with given weights (`config` must have no hidden layers and `head`'s shape).
+    pub fn linear(
+        config: &AnnConfig,
+        head: &super::LinearHead,
+        device: &Device,
+    ) -> Result<Self, String> {
+        let (inputs, classes) = (config.inputs, config.classes);
+        if !config.hidden.is_empty()
+            || (head.inputs, head.classes) != (inputs, classes)
+            || head.weight.len() != inputs * classes
+            || head.bias.len() != classes
+        {
+            return Err(format!(
+                "a linear head of {}x{} ({} weights, {} biases) does not fit a network of \
+                 {inputs} inputs, hidden layers {:?} and {classes} classes",
+                head.inputs,
+                head.classes,
+                head.weight.len(),
+                head.bias.len(),
+                config.hidden
+            ));
+        }
+        let output = Linear {
+            weight: Param::from_data(
+                TensorData::new(head.weight.clone(), [inputs, classes]),
+                device,
+            ),
+            bias: Some(Param::from_data(
+                TensorData::new(head.bias.clone(), [classes]),
+                device,
+            )),
+        };
+        Ok(Self {
+            hidden: Vec::new(),
+            output,
+            activation: Relu::new(),
+            dropout: DropoutConfig::new(config.dropout).init(),
+        })
+    }
+
     /// Sum of squares of the hidden layers' weights (what Keras' `l2` regulariser scales).
     pub fn hidden_weight_squares(&self) -> Tensor<1> {
         self.hidden

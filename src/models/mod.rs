@@ -7,9 +7,14 @@
 //!
 //! Each architecture's config owns its checks (`validate`), its parameter count
 //! (`parameters`) and its `init`, in its own file; [`Architecture`] dispatches to them.
+//!
+//! A linear head fitted in plain Rust on a backbone's embeddings ([`fit_linear_head`],
+//! both targets, no autodiff) becomes a model of its own labels through
+//! [`Architecture::with_linear_head`] and [`Network::with_linear_head`].
 
 mod ann;
 mod cnn;
+mod head_fit;
 mod int8_weights;
 mod limits;
 mod musicnn;
@@ -17,6 +22,7 @@ mod musicnn_frontend;
 mod musicnn_genre;
 #[cfg(not(target_arch = "wasm32"))]
 mod musicnn_wheel;
+mod own_head;
 mod rnn;
 mod tag_map;
 mod tf_checkpoint;
@@ -25,6 +31,10 @@ mod training;
 
 pub use ann::{Ann, AnnConfig};
 pub use cnn::{Cnn, CnnConfig, ConvBlock, ConvBlockConfig};
+pub use head_fit::{
+    FittedHead, HeadFitError, HeadFitOptions, HeadRows, LinearHead, balanced_class_weights,
+    fit_linear_head, flatten_rows,
+};
 pub use int8_weights::{
     ChannelScales, Int8Dequantizer, Int8Scales, META_INT8_SCALES, check as check_int8_scales,
     quantize as quantize_int8,

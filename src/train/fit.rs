@@ -123,27 +123,6 @@ pub struct Fitted {
     pub best_epoch: usize,
 }
 
-/// Loss weights `(n / (classes × n_c))^power`: power 1 gives every class the same total
-/// weight, 0.5 meets halfway between that and the data's own proportions (0: unweighted).
-/// Classes absent from `labels` get weight 0.
-pub fn balanced_class_weights(labels: &[usize], classes: usize, power: f32) -> Vec<f32> {
-    let mut counts = vec![0usize; classes];
-    for &l in labels {
-        counts[l] += 1;
-    }
-    let present = counts.iter().filter(|&&c| c > 0).count().max(1);
-    counts
-        .iter()
-        .map(|&c| {
-            if c == 0 {
-                0.0
-            } else {
-                (labels.len() as f32 / (present as f32 * c as f32)).powf(power)
-            }
-        })
-        .collect()
-}
-
 /// A draw from Beta(α, α), 0 < α ≤ 1, by Jöhnk's method, which accepts at least half of
 /// its tries in that range (written here because the rand_distr release that has Beta
 /// needs a newer rand than burn's). Larger α are treated as 1.
@@ -563,6 +542,102 @@ impl EarlyStopping {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::{Ann, HeadFitOptions, HeadRows, LinearHead, default_head, fit_linear_head};
+
+    /// Rows of `width` values in `classes` overlapping clusters, deterministic.
+    fn rows(n: usize, width: usize, classes: usize, seed: u64) -> (Vec<f32>, Vec<usize>) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let labels: Vec<usize> = (0..n).map(|i| i % classes).collect();
+        let values = labels
+            .iter()
+            .flat_map(|&l| {
+                let noise: Vec<f32> = (0..width).map(|_| rng.random_range(-1.0..1.0)).collect();
+                noise
+                    .into_iter()
+                    .enumerate()
+                    .map(move |(i, x)| x + if i % classes == l { 0.5 } else { 0.0 })
+            })
+            .collect();
+        (values, labels)
+    }
+
+    #[test]
+    fn the_plain_head_fit_is_burns_fit_of_a_linear_head_from_zero_weights() {
+        // Full batches, so that the order of the rows (shuffled by different generators)
+        // does not matter: the two loops then differ only in float rounding.
+        let (width, classes) = (40, 3);
+        let (train, train_labels) = rows(90, width, classes, 1);
+        let (valid, valid_labels) = rows(30, width, classes, 2);
+        let class_weights = vec![1.0, 2.0, 0.5];
+        let examples = |data, labels| Examples {
+            data,
+            labels,
+            frames: 1,
+            coefficients: width,
+        };
+        let config = default_head(width, classes);
+        let options = FitOptions {
+            learning_rate: 0.01,
+            batch_size: 90,
+            max_epochs: 25,
+            patience: 25,
+            seed: 3,
+            class_weights: class_weights.clone(),
+            augment: false,
+            gain_range: 0.0,
+            mixup_alpha: 0.0,
+            label_smoothing: 0.0,
+            show_progress: false,
+        };
+        let burn = fit_from(
+            &Architecture::Ann(config.clone()),
+            |device| {
+                let zeros = LinearHead::zeros(width, classes);
+                Network::Ann(Ann::linear(&config, &zeros, device).unwrap())
+            },
+            &examples(&train, &train_labels),
+            &examples(&valid, &valid_labels),
+            &options,
+            |_| {},
+        );
+        let plain = fit_linear_head(
+            &HeadRows::new(&train, width, &train_labels).unwrap(),
+            &HeadRows::new(&valid, width, &valid_labels).unwrap(),
+            &class_weights,
+            &HeadFitOptions {
+                learning_rate: 0.01,
+                batch_size: 0,
+                max_epochs: 25,
+                patience: 25,
+                l2: 0.0,
+                seed: 3,
+            },
+            |_, _| true,
+        )
+        .unwrap();
+        assert_eq!(burn.best_epoch, plain.best_epoch);
+        let (first, last) = (&plain.history[0], &plain.history[24]);
+        assert!(
+            last.train_loss < 0.8 * first.train_loss,
+            "{first:?} {last:?}"
+        );
+        for (b, p) in burn.history.iter().zip(&plain.history) {
+            // Measured: within 1e-6 over the 25 epochs.
+            assert!((b.train_loss - p.train_loss).abs() < 1e-5, "{b:?} {p:?}");
+            assert!((b.valid_loss - p.valid_loss).abs() < 1e-5, "{b:?} {p:?}");
+        }
+        let probabilities = predict(
+            &burn.network,
+            &examples(&valid, &valid_labels),
+            &crate::models::cpu_device(),
+        );
+        for (i, p) in probabilities.iter().enumerate() {
+            let q = plain.head.probabilities(&valid[i * width..(i + 1) * width]);
+            for (a, b) in p.iter().zip(&q) {
+                assert!((a - b).abs() < 1e-4, "row {i}: {p:?} {q:?}");
+            }
+        }
+    }
 
     #[test]
     fn beta_draws_lie_in_the_unit_interval_around_one_half_and_small_alpha_favours_the_ends() {

@@ -19,10 +19,12 @@ mod report;
 mod split;
 mod tag_map;
 
+/// Moved to [`crate::models`], where the page's head fitting uses it too.
+pub use crate::models::balanced_class_weights;
 pub use assess::PRIOR_GRID;
 pub use cache::FeatureCache;
 pub use corpus::find_tracks;
-pub use fit::{Examples, FitOptions, Fitted, balanced_class_weights, fit, fit_from, predict};
+pub use fit::{Examples, FitOptions, Fitted, fit, fit_from, predict};
 
 /// L2 penalty of the learned tag map's weights (on standardised log-odds).
 const TAG_MAP_L2: f32 = 1e-2;
