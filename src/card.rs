@@ -56,6 +56,10 @@ pub struct ModelCard {
     /// How the model was trained and how well it did (absent for untrained test models).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training: Option<TrainingReport>,
+    /// For a model of one's own labels (trained in the page, or like it): its name, songs
+    /// per label and cross-validated score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_labels: Option<crate::inference::OwnLabelsRecord>,
 }
 
 impl ModelCard {

@@ -204,6 +204,7 @@ fn small_ann() -> (ModelCard, Vec<u8>) {
         weights: WeightsInfo::of(WEIGHTS_FILE, &[]),
         calibration: None,
         training: None,
+        own_labels: None,
     };
     let network = card.architecture.init(&device);
     let weights = Classifier::export_weights(&network, &card).unwrap();

@@ -281,6 +281,7 @@ fn exported_weights_load_back_to_identical_outputs() {
             weights: genre_classifier::card::WeightsInfo::of(WEIGHTS_FILE, &[]),
             calibration: None,
             training: None,
+            own_labels: None,
         };
         let weights = Classifier::export_weights(&network, &card).unwrap();
         card.weights = genre_classifier::card::WeightsInfo::of(WEIGHTS_FILE, &weights);

@@ -14,6 +14,7 @@
 mod calibration;
 mod error;
 mod own_model;
+mod own_training;
 mod song;
 mod verdict;
 mod weights;
@@ -24,6 +25,10 @@ pub use calibration::{Calibration, DEFAULT_UNSURE_BELOW, scale_by_temperature};
 pub use error::ModelError;
 pub use own_model::{
     HeadTraining, LabelledEmbeddings, MAX_LABEL_CHARS, MAX_OWN_LABELS, ModelFiles, OwnModelError,
+};
+pub use own_training::{
+    CrossValidation, LabelScore, MAX_FOLDS, MAX_OWN_SONGS, MIN_SONGS_FOR_SCORE, OwnLabelsRecord,
+    OwnTrainer, TrainingStep, VALID_EVERY,
 };
 pub use song::{SegmentOutput, SongAccumulator, TOP_TAGS};
 pub use verdict::{Classification, GenreProbabilities, SegmentVerdict, TagScore, argmax};

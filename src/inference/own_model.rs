@@ -152,6 +152,7 @@ impl Classifier {
             weights: WeightsInfo::of(WEIGHTS_FILE, &[]),
             calibration: None,
             training: None,
+            own_labels: None,
         };
         let weights = Self::export_weights(&network, &card)?;
         card.weights = WeightsInfo::of(WEIGHTS_FILE, &weights);
@@ -207,7 +208,7 @@ impl Classifier {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::features::FeatureSettings;
     use crate::models::{
@@ -230,7 +231,7 @@ mod tests {
 
     /// The page's situation: a musicnn model (random weights, the real shapes) loaded
     /// from its card and burnpack bytes.
-    fn base() -> Classifier {
+    pub(in crate::inference) fn base() -> Classifier {
         let device = cpu_device();
         let backbone = MusicnnConfig::msd();
         let pooled = backbone.embedding_size();
@@ -256,6 +257,7 @@ mod tests {
             weights: WeightsInfo::of(WEIGHTS_FILE, &[]),
             calibration: None,
             training: None,
+            own_labels: None,
         };
         let weights = Classifier::export_weights(&network, &card).unwrap();
         card.weights = WeightsInfo::of(WEIGHTS_FILE, &weights);

@@ -97,6 +97,7 @@ pub(super) fn model_card(
         weights: WeightsInfo::of(WEIGHTS_FILE, &[]),
         calibration,
         training: Some(training),
+        own_labels: None,
     }
 }
 
