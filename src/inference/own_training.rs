@@ -92,8 +92,8 @@ struct OwnSong {
 
 /// Trains a model of one's own labels over a loaded model's backbone, a fit per
 /// [`step`](Self::step).
-pub struct OwnTrainer<'a> {
-    base: &'a Classifier,
+pub struct OwnTrainer {
+    base: Classifier,
     labels: Vec<String>,
     name: String,
     songs: Vec<OwnSong>,
@@ -103,9 +103,9 @@ pub struct OwnTrainer<'a> {
     model: Option<ModelFiles>,
 }
 
-impl<'a> OwnTrainer<'a> {
+impl OwnTrainer {
     /// A trainer of a model called `name` for `labels` over `base`'s backbone.
-    pub fn new(base: &'a Classifier, labels: Vec<String>, name: String) -> Self {
+    pub fn new(base: Classifier, labels: Vec<String>, name: String) -> Self {
         let confusion = vec![vec![0; labels.len()]; labels.len()];
         Self {
             base,
@@ -406,8 +406,9 @@ pub(super) mod tests {
     fn trained(per_label: usize) -> ModelFiles {
         let base = super::super::own_model::tests::base();
         let labels: Vec<String> = ["workout", "chill", "focus"].map(String::from).to_vec();
-        let mut trainer = OwnTrainer::new(&base, labels, "mine".into());
-        for (label, e) in songs(&base, 3, per_label, 3) {
+        let songs = songs(&base, 3, per_label, 3);
+        let mut trainer = OwnTrainer::new(base, labels, "mine".into());
+        for (label, e) in songs {
             trainer.add_song(label, e).unwrap();
         }
         let mut steps = Vec::new();

@@ -11,6 +11,8 @@
 //!   its audio, for the fast first answer and quick mode.
 //! - [`LiveListener`](live::LiveListener): a microphone's frames → the features of the
 //!   last 3 s, once a second.
+//! - [`HeadTrainer`](train::HeadTrainer) and `trainingLimits` (the `trainer` feature: the
+//!   package loaded when needed): a model of one's own labels from songs' embeddings.
 //! - `decodeAudio` (decoder package only), and the facts the page needs from Rust:
 //!   `modelSizeLimits`, `shippedModels`, `userMessages`.
 //! - `MusicnnBench` (the `bench` feature only, never in the page's packages).
@@ -23,6 +25,8 @@ mod extractor;
 mod live;
 mod model;
 mod quick;
+#[cfg(feature = "trainer")]
+mod train;
 
 use wasm_bindgen::prelude::*;
 
