@@ -467,12 +467,9 @@ pub(super) mod tests {
     #[test]
     fn bad_songs_are_refused() {
         let base = super::super::own_model::tests::base();
-        let mut trainer = OwnTrainer::new(&base, vec!["a".into(), "b".into()], "m".into());
-        assert!(
-            trainer
-                .add_song(2, vec![0.0; base.embedding_size()])
-                .is_err()
-        );
+        let size = base.embedding_size();
+        let mut trainer = OwnTrainer::new(base, vec!["a".into(), "b".into()], "m".into());
+        assert!(trainer.add_song(2, vec![0.0; size]).is_err());
         assert!(trainer.add_song(0, vec![0.0; 7]).is_err());
         assert!(trainer.add_song(0, Vec::new()).is_err());
         // Not trained yet: no files.
