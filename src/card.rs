@@ -57,9 +57,11 @@ pub struct ModelCard {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training: Option<TrainingReport>,
     /// For a model of one's own labels (trained in the page, or like it): its name, songs
-    /// per label and cross-validated score.
+    /// per label and cross-validated score, an
+    /// [`OwnLabelsRecord`](crate::inference::OwnLabelsRecord) kept as plain JSON, so that
+    /// the page's first download does not carry a parser of its own for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub own_labels: Option<crate::inference::OwnLabelsRecord>,
+    pub own_labels: Option<serde_json::Value>,
 }
 
 impl ModelCard {

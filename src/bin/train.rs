@@ -36,6 +36,14 @@ struct Args {
     /// repository's root), and exit.
     #[arg(long)]
     list_recipes: bool,
+    /// Train a model of one's own labels over the backbone of the model in this folder,
+    /// exactly as the page's "Train your own" does: each sub-folder of --data is a label,
+    /// its audio files its songs; writes card.json and model.bpk to --out.
+    #[arg(long, value_name = "BASE_MODEL_DIR", conflicts_with_all = ["recipe", "model"])]
+    own_labels: Option<PathBuf>,
+    /// The name of that model [default: the --out folder's name].
+    #[arg(long, requires = "own_labels")]
+    name: Option<String>,
     /// More data folders with the same genres, trained and validated on alongside --data
     /// and evaluated apart (../shared/data/gtzan-excerpts); repeatable.
     #[arg(long)]
@@ -322,12 +330,60 @@ fn report(outcome: &train::TrainOutcome) {
 }
 
 /// Lists the recipes, or trains as `args` say and reports the run.
+/// `--own-labels`: a model of the labels under --data over `base`'s backbone, as the
+/// page trains it, written to --out.
+fn run_own_labels(base: &std::path::Path, args: &Args) -> Result<()> {
+    let (data, out) = (
+        args.data.clone().unwrap_or_default(),
+        args.out.clone().unwrap_or_default(),
+    );
+    let name = args.name.clone().unwrap_or_else(|| {
+        out.file_name()
+            .map_or("my-model".into(), |n| n.to_string_lossy().into_owned())
+    });
+    let base_model =
+        genre_classifier::inference::load_model_dir(base, &genre_classifier::models::cpu_device())
+            .with_context(|| format!("loading the base model from {}", base.display()))?;
+    let bar = indicatif::ProgressBar::new_spinner();
+    let files =
+        train::train_own_labels(base_model, &data, &name, |m| bar.set_message(m.to_string()))
+            .with_context(|| format!("training a model of the labels in {}", data.display()))?;
+    bar.finish_and_clear();
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    std::fs::write(out.join("card.json"), &files.card_json).context("writing card.json")?;
+    std::fs::write(out.join("model.bpk"), &files.weights).context("writing model.bpk")?;
+    if let Some(record) = &genre_classifier::inference::OwnLabelsRecord::of(&files.card) {
+        println!(
+            "{}: {} labels, songs per label {:?}",
+            name,
+            files.card.labels.len(),
+            record.songs_per_label
+        );
+        if let Some(cv) = &record.cross_validation {
+            println!(
+                "cross-validated over {} folds: {} of songs right ({} averaged over labels)",
+                cv.folds,
+                percent(Some(cv.accuracy)),
+                percent(Some(cv.balanced_accuracy))
+            );
+        }
+        for w in &record.warnings {
+            println!("note: {w}");
+        }
+    }
+    println!("wrote {}", out.display());
+    Ok(())
+}
+
 fn run(args: Args) -> Result<()> {
     if args.list_recipes {
         for r in Recipe::all() {
             println!("{}\t{}", r.name, r.out_dir);
         }
         return Ok(());
+    }
+    if let Some(base) = &args.own_labels {
+        return run_own_labels(base, &args);
     }
     let recipe = recipe(&args)?;
     if !recipe.uses_extra_data && !args.extra_data.is_empty() {

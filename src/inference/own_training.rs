@@ -70,6 +70,13 @@ pub struct OwnLabelsRecord {
     pub warnings: Vec<String>,
 }
 
+impl OwnLabelsRecord {
+    /// The record of a card of one's own labels; `None` for other cards.
+    pub fn of(card: &crate::card::ModelCard) -> Option<Self> {
+        serde_json::from_value(card.own_labels.clone()?).ok()
+    }
+}
+
 /// Where a trainer is: `done` of `total` fits, and which stage runs next.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrainingStep {
@@ -258,13 +265,17 @@ impl OwnTrainer {
     }
 
     /// The trained model's files, its card recording the songs per label and the
-    /// cross-validated score; errors until [`step`](Self::step) has finished.
+    /// cross-validated score (its `own_labels`); errors until [`step`](Self::step) has
+    /// finished.
     pub fn finish(self) -> Result<ModelFiles, OwnModelError> {
         let record = self.record();
         let mut files = self.model.ok_or_else(|| {
             OwnModelError::Embeddings("the model is not trained yet: step until finished".into())
         })?;
-        files.card.own_labels = Some(record);
+        files.card.own_labels = Some(
+            serde_json::to_value(&record)
+                .map_err(|e| OwnModelError::Embeddings(format!("cannot write the card: {e}")))?,
+        );
         files.card_json = serde_json::to_string_pretty(&files.card)
             .map_err(|e| OwnModelError::Embeddings(format!("cannot write the card: {e}")))?;
         Ok(files)
@@ -432,7 +443,8 @@ pub(super) mod tests {
     #[test]
     fn cross_validates_over_songs_and_records_it_in_the_card() {
         let files = trained(6);
-        let record = files.card.own_labels.as_ref().unwrap();
+        let record = OwnLabelsRecord::of(&files.card).unwrap();
+        let record = &record;
         assert_eq!(record.songs_per_label, [6, 6, 6]);
         assert_eq!(record.segments, 54);
         let cv = record.cross_validation.as_ref().unwrap();
@@ -454,7 +466,7 @@ pub(super) mod tests {
     #[test]
     fn too_few_songs_give_no_score_and_a_warning() {
         let files = trained(3);
-        let record = files.card.own_labels.unwrap();
+        let record = OwnLabelsRecord::of(&files.card).unwrap();
         assert!(record.cross_validation.is_none());
         assert_eq!(record.warnings.len(), 3);
         assert!(

@@ -13,6 +13,7 @@ mod embed;
 mod fit;
 mod gather;
 mod metrics;
+mod own_labels;
 mod plots;
 mod recipe;
 mod report;
@@ -25,6 +26,7 @@ pub use assess::PRIOR_GRID;
 pub use cache::FeatureCache;
 pub use corpus::find_tracks;
 pub use fit::{Examples, FitOptions, Fitted, fit, fit_from, predict};
+pub use own_labels::{OwnLabelsError, label_folders, train_own_labels};
 
 /// L2 penalty of the learned tag map's weights (on standardised log-odds).
 const TAG_MAP_L2: f32 = 1e-2;
