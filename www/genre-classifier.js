@@ -1,16 +1,7 @@
-// <genre-classifier>: the whole drop-a-song experience as one element with its own shadow
-// DOM, and the UI-free `loadClassifier` beside it. One script tag embeds it in any page:
-//   <script type="module" src=".../genre-classifier.js"></script>
-//   <genre-classifier></genre-classifier>
-// Attributes: model (a shipped model's name or a model folder URL), compact, live, base-url.
-// Events: genre-result, genre-progress, genre-live, genre-error, genre-batch-progress,
-// genre-batch-done. Methods: classify(file | blob | buffer), classifyAll(files). In a Web Worker only loadClassifier is defined (there is no DOM to put
-// an element in).
-// This file is the element itself (attributes in, events out) and puts together its parts
-// in element/: the markup (template.js), the result on screen (view.js), the song in
-// progress (song-progress.js), the model selector (model-choice.js), the model card
-// (card.js), live mode (live.js); many songs at once are batch/ (batch.js, library-table.js,
-// export.js), loaded when first needed.
+// <genre-classifier>: the whole drop-a-song experience as one element (attributes,
+// events and methods: README.md, "Embedding the widget"), and `loadClassifier` beside it (in a Web
+// Worker only that). Its parts are in element/; batch/ (many songs) and train/ ("Train
+// your own") load when first needed.
 import { loadClassifier, ClassifyError } from './classifier.js';
 import { splitSegments } from './draw.js';
 import { buildShadow } from './element/template.js';
@@ -113,6 +104,7 @@ export class GenreClassifierElement extends (globalThis.HTMLElement ?? class {})
     }
     showCard(this.ui, this.classifier);
     if (this.dataset.state === 'starting') this.setState('idle');
+    if (this.hasAttribute('train')) import('./train/trainer.js').then((t) => t.listStored(this.modelChoice, this.classifier.model));
   }
 
   setState(state) { this.dataset.state = state; }

@@ -3,7 +3,7 @@
 // kind: musicnn's log-mel patches or MFCCs), embeds and classifies them as they complete,
 // and keeps each song's embeddings until told to forget them, so switching models re-runs
 // only the head or network. A backbone's patches are shared with helper workers
-// (embed-pool.js) and reported in order as each is done. Messages are listed in messages.js.
+// (embed-pool.js) and reported in order as each is done. Messages: docs/WORKER_MESSAGES.md.
 import { MSG } from './messages.js';
 import { EmbedPool, embedInOrder, embedReusing } from './embed-pool.js';
 import { ALL_MODELS_BESIDE, MAIN_WASM, MODEL_FILES, decoderPackage, mainPackage } from './packages.js';
@@ -201,26 +201,12 @@ async function modelFromFiles(card, weights) {
   return { model: loaded, card: loaded.card(), pool, files: { card, weights } };
 }
 
-/** A model given as files (trained in the page, or opened from disk), under `model`. */
-async function addModel({ id, model, card, weights }) {
-  await ready;
-  const loading = modelFromFiles(card, new Uint8Array(weights));
-  models.set(model, loading);
-  loading.catch(() => models.delete(model));
-  try {
-    postMessage({ type: MSG.MODEL, id, model, card: (await loading).card });
-  } catch (e) {
-    throw new Error(`Model “${model}” could not be loaded: ${e.message ?? e}`);
-  }
-}
-
-/** "Train your own": the training half, loaded the first time it is asked for. */
+/** "Train your own" and models given as files: handled by train/train-worker.js, loaded
+ *  the first time one is asked for. */
 let training = null;
-const trainingModule = () => { training ??= import('./train/train-worker.js'); return training; };
-
-async function train(data) {
-  const { files } = await modelOrError(data.model);
-  await (await trainingModule()).train({ ...data, base: files }, postMessage);
+async function trainingMessage(data) {
+  training ??= import('./train/train-worker.js');
+  await (await training).handle(data, { ready, models, modelOrError, modelFromFiles });
 }
 
 /** The build's extractor for the card's kind of feature (with the card's segment
@@ -599,10 +585,7 @@ onmessage = async ({ data }) => {
       case MSG.DECODE: await decode(data); break;
       case MSG.LISTEN: await listen(data); break;
       case MSG.STOP: stop(data.id); break;
-      case MSG.ADD_MODEL: await addModel(data); break;
-      case MSG.TRAIN: await train(data); break;
-      case MSG.TRAIN_CANCEL: (await trainingModule()).cancel(data.id); break;
-      case MSG.TRAIN_LIMITS: postMessage({ type: MSG.TRAIN_LIMITS, id: data.id, limits: await (await trainingModule()).limits() }); break;
+      case MSG.ADD_MODEL: case MSG.TRAIN: case MSG.TRAIN_CANCEL: case MSG.TRAIN_LIMITS: await trainingMessage(data); break;
     }
   } catch (e) {
     if ([MSG.BEGIN, MSG.CHUNK, MSG.PIECE_AUDIO].includes(data.type)) forget(data.id);

@@ -21,13 +21,14 @@ function table(caption, head, rows) {
 /** Shows `model`'s report in `box`. */
 export function showReport(box, model) {
   const { report, card } = model;
+  const cv = report?.cross_validation;
   const parts = [];
   const p = (text, className) => parts.push(Object.assign(document.createElement('p'), { textContent: text, className: className ?? '' }));
-  if (report?.folds) {
-    p(`Cross-validated over ${report.folds} folds of songs: ${pct(report.accuracy)} of songs right (${pct(report.balanced_accuracy)} averaged over labels).`);
-    parts.push(table('Per label', ['label', 'songs', 'right'], report.per_label.map((l) => [l.label, String(l.songs), pct(l.accuracy)])));
+  if (cv) {
+    p(`Cross-validated over ${cv.folds} folds of songs: ${pct(cv.accuracy)} of songs right (${pct(cv.balanced_accuracy)} averaged over labels).`);
+    parts.push(table('Per label', ['label', 'songs', 'right'], cv.per_label.map((l) => [l.label, String(l.songs), pct(l.accuracy)])));
     parts.push(table('Confusion (rows: the label given; columns: the label predicted)', ['', ...card.labels],
-      report.confusion.map((row, i) => [card.labels[i], ...row.map(String)])));
+      cv.confusion.map((row, i) => [card.labels[i], ...row.map(String)])));
   } else {
     p('No cross-validated score: it needs at least 5 songs for each label.');
   }

@@ -23,7 +23,7 @@ function labelCard(label, { onRemove, onFiles }) {
   name.value = label.name;
   name.addEventListener('input', () => { label.name = name.value; });
   remove.addEventListener('click', onRemove);
-  input.addEventListener('change', () => onFiles(filesFromInput(input).files));
+  input.addEventListener('change', () => onFiles(filesFromInput(input)));
   drop.addEventListener('dragover', (e) => e.preventDefault());
   drop.addEventListener('drop', (e) => {
     e.preventDefault();
@@ -48,7 +48,10 @@ function labelsFromFolder(files) {
     if (!byLabel.has(label)) byLabel.set(label, []);
     byLabel.get(label).push(f);
   }
-  return [...byLabel].map(([name, songs]) => ({ name, files: songs }));
+  // In name order, as `train --own-labels` takes them, so that both train the same model.
+  const byName = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...byLabel].sort(([a], [b]) => byName(a, b))
+    .map(([name, songs]) => ({ name, files: songs.sort((a, b) => byName(a.path, b.path)) }));
 }
 
 export class TrainView {
@@ -72,7 +75,7 @@ export class TrainView {
     on('add', 'click', () => { this.labels.push({ name: `label ${this.labels.length + 1}`, files: [] }); this.renderLabels(); });
     on('folder', 'click', () => this.part('folder-input').click());
     on('folder-input', 'change', () => {
-      const labels = labelsFromFolder(filesFromInput(this.part('folder-input')).files);
+      const labels = labelsFromFolder(filesFromInput(this.part('folder-input')));
       if (labels.length) { this.labels = labels; this.renderLabels(); } else this.say('That folder has no sub-folders of songs: make one per label.', true);
     });
     on('train', 'click', () => this.train());

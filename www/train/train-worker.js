@@ -22,13 +22,36 @@ function loadTrainer() {
 /** Lets the worker take its messages (a cancel) between steps. */
 const yieldToEvents = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-/** What training allows, from Rust: `{ maxLabels, maxSongs, maxLabelChars, minSongs, folds }`. */
-export async function limits() {
-  return (await loadTrainer()).trainingLimits();
+/** A model given as files (trained in the page, or opened from disk), kept under
+ *  `model` in the worker's `models`. */
+async function addModel({ id, model, card, weights }, { ready, models, modelFromFiles }) {
+  await ready;
+  const loading = modelFromFiles(card, new Uint8Array(weights));
+  models.set(model, loading);
+  loading.catch(() => models.delete(model));
+  try {
+    postMessage({ type: MSG.MODEL, id, model, card: (await loading).card });
+  } catch (e) {
+    throw new Error(`Model “${model}” could not be loaded: ${e.message ?? e}`);
+  }
 }
 
-/** Stops the training job `id` at its next step. */
-export function cancel(id) { cancelled.add(id); }
+/** One of the worker's training messages (see messages.js); `worker`: what it shares
+ *  of itself ({ ready, models, modelOrError, modelFromFiles }). */
+export async function handle(data, worker) {
+  switch (data.type) {
+    case MSG.ADD_MODEL: await addModel(data, worker); break;
+    case MSG.TRAIN_CANCEL: cancelled.add(data.id); break;
+    case MSG.TRAIN_LIMITS:
+      postMessage({ type: MSG.TRAIN_LIMITS, id: data.id, limits: (await loadTrainer()).trainingLimits() });
+      break;
+    case MSG.TRAIN: {
+      const { files } = await worker.modelOrError(data.model);
+      await train({ ...data, base: files }, postMessage);
+      break;
+    }
+  }
+}
 
 /**
  * Trains a head for `labels` on `songs` ([{ label, embeddings }]: a label's index and a

@@ -137,8 +137,10 @@ export class TrainedModel {
     this.weights = weights;
     /** The model card: labels, backbone and checksum, songs per label, cross-validated figures. */
     this.card = JSON.parse(cardText);
-    /** Cross-validation: `{ folds, accuracy, perLabel: [{ label, songs, accuracy }], confusion, warnings }`. */
-    this.report = report ?? this.card.training?.cross_validation ?? null;
+    /** How it was trained (the card's `own_labels`): `{ name, songs_per_label, segments,
+     *  cross_validation: { folds, accuracy, balanced_accuracy, per_label: [{ label, songs,
+     *  accuracy }], confusion } | null, warnings }`. */
+    this.report = report ?? this.card.own_labels ?? null;
   }
 
   /** The files `train` writes and `classify --model DIR` reads. */
@@ -198,4 +200,14 @@ export async function loadStored(engine, key) {
   store.close();
   if (!stored) throw new ClassifyError(`Model “${name}” is not kept in this browser any more`, 'model');
   await new TrainedModel(stored.name, stored.card, stored.weights).load(engine);
+}
+
+/** Lists the models kept in this browser in `choice` (the element's model selector),
+ *  `current` staying selected; nothing when storage is unavailable. */
+export async function listStored(choice, current) {
+  const { TrainStore } = await import('./store.js');
+  const store = await TrainStore.open();
+  choice.trained = (await store.listModels().catch(() => [])).map((m) => m.name);
+  store.close();
+  choice.show(current);
 }
