@@ -135,6 +135,42 @@ export interface BatchProgress {
   result: BatchOutput;
 }
 
+/** Options of `trainModel`. */
+export interface TrainOptions {
+  /** The model's name (default 'my-model'). */
+  name?: string;
+  onProgress?: (progress: { stage: 'embedding' | 'cross-validation' | 'training'; done: number; total: number }) => void;
+  signal?: AbortSignal;
+}
+
+/** How a model of your own labels was trained: its card's `own_labels`. */
+export interface TrainingRecord {
+  name: string;
+  songs_per_label: number[];
+  segments: number;
+  cross_validation?: {
+    folds: number;
+    accuracy: number;
+    balanced_accuracy: number;
+    per_label: { label: string; songs: number; accuracy: number }[];
+    /** `confusion[given][predicted]`, songs. */
+    confusion: number[][];
+  } | null;
+  warnings: string[];
+}
+
+/** A model trained in the page. */
+export interface TrainedModel {
+  name: string;
+  card: ModelCard;
+  report: TrainingRecord | null;
+  /** Songs that could not be used. */
+  skipped: { file: string; label: number; error: string }[];
+  timings: { embedMs: number; trainMs: number };
+  /** The files `train` writes and `classify --model DIR` reads. */
+  files(): Promise<{ 'card.json': Blob; 'model.bpk': Blob }>;
+}
+
 /** Options of `classifyAll`. */
 export interface BatchOptions {
   onProgress?: (progress: BatchProgress) => void;
@@ -148,7 +184,7 @@ export interface BatchOptions {
 }
 
 /** Why a song could not be classified. */
-export type ClassifyErrorReason = 'input' | 'silent' | 'not-music' | 'cancelled' | 'model' | 'live';
+export type ClassifyErrorReason = 'input' | 'silent' | 'not-music' | 'cancelled' | 'model' | 'live' | 'train';
 
 /** An error with a reason a UI can show. */
 export class ClassifyError extends Error {
@@ -171,7 +207,10 @@ export class Classifier {
    *  input, in their order (non-audio files are told by their first bytes). */
   classifyAll(inputs: Iterable<BatchInput>, options?: BatchOptions): Promise<BatchOutput[]>;
   /** Switches to another model (loaded once per page); resolves to its card. */
-  setModel(model: string): Promise<ModelCard>;
+  /** A shipped model's name, a model folder's URL, or a model `trainModel` made. */
+  setModel(model: string | TrainedModel): Promise<ModelCard>;
+  /** Trains a model of your own labels over this model's backbone (loaded on first use). */
+  trainModel(examples: Record<string, Blob[]>, options?: TrainOptions): Promise<TrainedModel>;
   /** The last song again, with the current model, from its stored features. */
   reclassify(): Promise<{
     result: Omit<ClassifyResult, 'model' | 'seconds' | 'timings'>;

@@ -222,12 +222,12 @@ impl OwnTrainer {
 
     /// The songs `chosen` split into training and validation segments, fitted.
     fn fit(&self, chosen: &[usize]) -> Result<(ModelFiles, FittedHead), OwnModelError> {
-        let mut seen = vec![0; self.labels.len()];
+        let mut seen = vec![0usize; self.labels.len()];
         let (mut train, mut valid) = (Segments::default(), Segments::default());
         for &i in chosen {
             let song = &self.songs[i];
             seen[song.label] += 1;
-            let target = if seen[song.label] % VALID_EVERY == 0 {
+            let target = if seen[song.label].is_multiple_of(VALID_EVERY) {
                 &mut valid
             } else {
                 &mut train

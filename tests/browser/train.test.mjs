@@ -54,7 +54,8 @@ test('a folder of labels trains a model that tells held-back clips apart, equal 
   await page.fill('[data-part="name"]', 'four-genres');
   await page.click('[data-part="train"]');
   await page.waitForFunction(() => /Trained|Could not/.test(document.querySelector('genre-classifier').shadowRoot.querySelector('[data-part="status"]').textContent), null, { timeout: 600_000 });
-  assert.match(await status(page), /Trained “four-genres”/);
+  assert.match(await status(page), /Trained “four-genres” \(listening [\d.]+ s, training [\d.]+ s\)/);
+  console.log(await status(page));
   const report = await page.textContent('[data-part="report"]');
   assert.match(report, /Cross-validated over \d+ folds/);
   await page.screenshot({ path: path.join(SHOTS, 'train-report.png'), fullPage: true });
@@ -88,6 +89,20 @@ test('a folder of labels trains a model that tells held-back clips apart, equal 
       assert.ok(Math.abs(result.probabilities[label] - p) < 1e-4, `${expected.file} ${label}: ${result.probabilities[label]} vs ${p}`);
     }
   }
+  // The same songs trained natively (train --own-labels) give the same verdicts.
+  const nativeDir = path.join(dir, 'native-model');
+  execFileSync('cargo', ['run', '--quiet', '--profile', 'ci', '--bin', 'train', '--', '--own-labels', path.join(ROOT, 'www/models/musicnn'),
+    '--data', path.join(dir, 'labels'), '--out', nativeDir, '--name', 'four-genres'], { cwd: ROOT, encoding: 'utf8' });
+  const trainedNatively = execFileSync('cargo', ['run', '--quiet', '--profile', 'ci', '--bin', 'classify', '--', '--json', '--model', nativeDir, path.join(dir, 'held-back')],
+    { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').map((l) => JSON.parse(l));
+  let largest = 0;
+  for (const expected of trainedNatively) {
+    const { result } = outputs.find((o) => path.basename(o.file) === path.basename(expected.file));
+    assert.equal(result.genre, expected.genre, `trained natively: ${expected.file}`);
+    for (const [label, p] of Object.entries(expected.probabilities)) largest = Math.max(largest, Math.abs(result.probabilities[label] - p));
+  }
+  console.log(`trained in the page vs natively: largest probability difference ${largest.toExponential(2)}`);
+  assert.ok(largest < 0.05, `${largest}`);
   await page.close();
 });
 

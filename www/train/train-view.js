@@ -120,7 +120,9 @@ export class TrainView {
       });
       showReport(this.part('report'), model);
       await this.keep(model);
-      this.say(`Trained “${name}”: it is now the model in use.${model.skipped.length ? ` ${model.skipped.length} song(s) could not be used (see below).` : ''}`);
+      const seconds = (ms) => (ms / 1000).toFixed(1);
+      this.say(`Trained “${name}” (listening ${seconds(model.timings.embedMs)} s, training ${seconds(model.timings.trainMs)} s): it is now the model in use.`
+        + `${model.skipped.length ? ` ${model.skipped.length} song(s) could not be used (see below).` : ''}`);
     } catch (e) {
       this.say(e.reason === 'cancelled' ? 'Training cancelled.' : `Could not train: ${e.message}`, e.reason !== 'cancelled');
     } finally {

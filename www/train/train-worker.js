@@ -61,6 +61,7 @@ export async function handle(data, worker) {
  */
 export async function train({ id, base, labels, songs, name }, post) {
   const pkg = await loadTrainer();
+  const start = performance.now();
   const trainer = new pkg.HeadTrainer(base.card, base.weights, labels, name);
   try {
     for (const { label, embeddings } of songs) trainer.addSong(label, embeddings);
@@ -75,7 +76,7 @@ export async function train({ id, base, labels, songs, name }, post) {
       }
     }
     const { card, weights, report } = trainer.finish();
-    post({ type: MSG.TRAINED, id, card, weights, report }, [weights.buffer]);
+    post({ type: MSG.TRAINED, id, card, weights, report, trainMs: performance.now() - start }, [weights.buffer]);
   } finally {
     trainer.free();
   }

@@ -177,15 +177,21 @@ export async function trainModel(classifier, examples, { name = 'my-model', onPr
   const limits = await trainingLimits(classifier);
   const labels = checkLabels(Object.keys(examples), limits);
   const songs = songsOf(examples, labels, limits);
+  const start = performance.now();
   const { embedded, skipped } = await embedAll(classifier, songs, { store, signal, onProgress });
+  const embedMs = performance.now() - start;
   checkDuplicates(embedded, labels);
   const missing = labels.filter((_, i) => !embedded.some((s) => s.label === i));
   if (missing.length) {
     throw new ClassifyError(`none of the songs of ${missing.map((l) => `“${l}”`).join(', ')} could be used (${skipped.filter((s) => missing.includes(labels[s.label])).map((s) => `${s.file}: ${s.error}`).join('; ')})`, 'train');
   }
-  const { card, weights, report } = await fit(classifier, labels, embedded, { name, signal, onProgress });
+  const { card, weights, report, trainMs } = await fit(classifier, labels, embedded, { name, signal, onProgress });
   const model = new TrainedModel(name, card, weights, report);
+  /** Songs that could not be used: `[{ file, label, error }]`. */
   model.skipped = skipped;
+  /** How long embedding the songs (those not cached) and training (cross-validation
+   *  included) took, in ms. */
+  model.timings = { embedMs, trainMs };
   return model;
 }
 
