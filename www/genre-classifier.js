@@ -104,7 +104,6 @@ export class GenreClassifierElement extends (globalThis.HTMLElement ?? class {})
     }
     showCard(this.ui, this.classifier);
     if (this.dataset.state === 'starting') this.setState('idle');
-    if (this.hasAttribute('train')) import('./train/trainer.js').then((t) => t.listStored(this.modelChoice, this.classifier.model));
   }
 
   setState(state) { this.dataset.state = state; }

@@ -117,7 +117,10 @@ impl SpreadPlan {
                     segment,
                     span,
                     from: block * step_in,
-                    to: (end_out * step_in).div_ceil(step_out) + margin_in,
+                    // In u64: in wasm32 a usize product overflows past 2^32 (a song of
+                    // about 27 minutes at 44.1 kHz).
+                    to: ((end_out as u64 * step_in as u64).div_ceil(step_out as u64)) as usize
+                        + margin_in,
                     offset: block * step_out,
                 }
             })

@@ -92,6 +92,8 @@ test('the keyboard opens the file chooser from the focused drop zone', async () 
   await page.keyboard.press('Tab');
   assert.equal(await focused(), 'listen', 'the Listen button is the first tab stop');
   await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'train-open', 'then Train your own (the page sets `train`)');
+  await page.keyboard.press('Tab');
   assert.equal(await focused(), 'model', 'then the model selector');
   await page.keyboard.press('Tab');
   assert.equal(await focused(), 'drop', 'then the drop zone');

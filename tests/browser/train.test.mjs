@@ -123,11 +123,11 @@ test('the model is kept across visits, listed in the selector, and can be delete
   assert.match(model.warnings.join(' '), /at least 5/);
   await page.reload();
   await page.waitForFunction(() => document.querySelector('genre-classifier').dataset.state === 'idle');
+  await page.click('#train-open');
   await page.waitForFunction(() => [...document.querySelector('genre-classifier').shadowRoot.querySelectorAll('#model option')].some((o) => o.value === 'trained:kept'), null, { timeout: 20_000 });
   await page.selectOption('#model', 'trained:kept');
   await page.waitForFunction(() => document.querySelector('genre-classifier').classifier?.model === 'trained:kept', null, { timeout: 60_000 });
   assert.deepEqual(await page.evaluate(() => document.querySelector('genre-classifier').classifier.card.labels), ['slow', 'loud']);
-  await page.click('#train-open');
   await page.click('.train-models li button:text("Delete")');
   await page.waitForFunction(() => !document.querySelector('genre-classifier').shadowRoot.querySelector('.train-models li'));
   await page.reload();

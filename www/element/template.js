@@ -2,8 +2,8 @@
 
 const TEMPLATE = `
 <div class="toolbar">
-  <button id="train-open" type="button" hidden>Train your own</button>
   <button id="listen" type="button" hidden aria-pressed="false">Listen</button>
+  <button id="train-open" type="button" hidden>Train your own</button>
   <label class="model-choice">Model <select id="model"></select></label>
 </div>
 <section id="live" class="live result" hidden aria-labelledby="live-title">

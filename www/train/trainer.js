@@ -208,12 +208,3 @@ export async function loadStored(engine, key) {
   await new TrainedModel(stored.name, stored.card, stored.weights).load(engine);
 }
 
-/** Lists the models kept in this browser in `choice` (the element's model selector),
- *  `current` staying selected; nothing when storage is unavailable. */
-export async function listStored(choice, current) {
-  const { TrainStore } = await import('./store.js');
-  const store = await TrainStore.open();
-  choice.trained = (await store.listModels().catch(() => [])).map((m) => m.name);
-  store.close();
-  choice.show(current);
-}
